@@ -1,0 +1,131 @@
+"""The `escalation` command line: argument handling and printing only; work happens in the stages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from engine.errors import EngineError
+from engine.ingest import IngestResult, parse_date, read_inputs
+
+app = typer.Typer(help="Escalation-risk scoring engine: news text -> actor-pair risk scores with evidence.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+rules_app = typer.Typer(help="Check and test the analysts' YAML rules.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+console = Console()
+err = Console(stderr=True)
+
+
+def _date_option(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _ingest(inputs: list[Path], date: str | None, max_chars: int, out: Path) -> IngestResult:
+    result = read_inputs(inputs, default_date=_date_option(date), max_chars=max_chars)
+    for rej in result.rejected:
+        err.print(f"[yellow]rejected[/yellow] {rej.message()}")
+    result.write_rejected(out)
+    if result.rejected:
+        err.print(f"{len(result.rejected)} record(s) rejected; written to {out / 'rejected.jsonl'}")
+    if not result.documents:
+        err.print("[red]no usable documents in the input[/red]")
+    return result
+
+
+def _progress(total: int) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, disable=total < 20 or not err.is_terminal)
+
+
+def _extract(result: IngestResult, degraded: bool):
+    from engine.nlp.extract import get_extractor
+
+    extractor = get_extractor(degraded=degraded)
+    if extractor.model.degraded:
+        err.print(f"[bold red]{extractor.model.describe()}[/bold red]")
+    with _progress(len(result.documents)) as progress:
+        task = progress.add_task("extracting", total=len(result.documents))
+        return extractor.extract(result.documents, progress=lambda n: progress.advance(task, n))
+
+
+@app.command()
+def extract(
+    inputs: list[Path] = typer.Argument(..., help="Text files, folders, .jsonl or .csv files."),
+    out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
+    date: str | None = typer.Option(None, help="Date (YYYY-MM-DD) for records that carry none, e.g. .txt files."),
+    max_chars: int = typer.Option(200_000, help="Reject documents longer than this many characters."),
+    degraded: bool = typer.Option(False, help="Use spacy.blank('en') (no parser) - much worse results."),
+) -> None:
+    """Extract signals: writes signals.csv/.parquet, unknown_actors.csv and rejected.jsonl."""
+    from engine.output import write_table
+
+    result = _ingest(inputs, date, max_chars, out)
+    extraction = _extract(result, degraded)
+    write_table(extraction.signals, out, "signals")
+    extraction.unknown_actors.to_csv(out / "unknown_actors.csv", index=False)
+    table = Table(title=f"{len(extraction.signals)} signals in {extraction.n_documents} documents")
+    for col in ("signal", "count"):
+        table.add_column(col)
+    for sig, n in extraction.signals["signal"].value_counts().items():
+        table.add_row(str(sig), str(n))
+    console.print(table)
+    if len(extraction.unknown_actors):
+        console.print(f"{len(extraction.unknown_actors)} unknown actor name(s) listed in {out / 'unknown_actors.csv'}")
+    console.print(f"tables written to {out}/")
+
+
+@app.command()
+def explain(
+    text: str = typer.Argument(..., help="One text to analyse."),
+    date: str | None = typer.Option(None, help="Document date (YYYY-MM-DD)."),
+) -> None:
+    """Print the actors, signals, roles and flags found in one text."""
+    from engine.nlp.extract import get_extractor
+
+    extractor = get_extractor()
+    doc = extractor.nlp.make_doc(text)
+    doc._.doc_date = _date_option(date)
+    doc = extractor.nlp(doc)
+    actors = Table(title="Actors")
+    for col in ("text", "code", "how"):
+        actors.add_column(col)
+    for m in doc._.actor_mentions:
+        actors.add_row(m.text, m.code, m.via)
+    console.print(actors)
+    signals = Table(title="Signals")
+    for col in ("trigger", "source", "signal", "target", "negated", "hypothetical", "status", "reported_by",
+                "location", "confidence", "pattern"):
+        signals.add_column(col)
+    for s in doc._.signals:
+        signals.add_row(s.trigger, s.source or "?", s.signal, s.target or "?", str(s.negated), str(s.hypothetical),
+                        s.status, s.reported_by, s.location, f"{s.confidence:.2f}", s.pattern_id)
+    console.print(signals)
+    if doc._.unknown_actors:
+        console.print("Unknown actors: " + ", ".join(f"{t} ({lab})" for t, lab in doc._.unknown_actors))
+
+
+@app.command("evaluate-extraction")
+def evaluate_extraction(gold: Path = typer.Argument(..., help="cameo_gold.jsonl from ../shared/eval/")) -> None:
+    """Precision/recall/F1 per signal type and actor accuracy on a labelled set, next to a keyword baseline."""
+    from engine.evaluation import evaluate_gold, render_evaluation
+
+    console.print(render_evaluation(evaluate_gold(gold)))
+
+
+def main() -> None:
+    try:
+        app()
+    except EngineError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        sys.exit(1)

@@ -1,0 +1,162 @@
+"""Extraction stage: documents in, validated signals table and unknown-actor list out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from spacy.language import Language
+
+import engine.nlp.actors  # noqa: F401 - registers the spaCy factories
+import engine.nlp.signals  # noqa: F401
+from engine.ingest import Document, documents_from_texts
+from engine.nlp.model import ModelInfo, load_statistical_model
+from engine.paths import ACTORS_FILE, SIGNALS_FILE
+from engine.schemas import SignalsTable, empty_frame, validate
+
+SIGNAL_COLUMNS = list(SignalsTable.to_schema().columns)
+
+
+@dataclass
+class Extraction:
+    signals: pd.DataFrame
+    unknown_actors: pd.DataFrame  # text, label, count, example_doc
+    model: ModelInfo
+    n_documents: int
+    n_sentences: int
+    n_words: int
+    per_doc_sentences: dict[str, list[str]] = field(default_factory=dict)
+
+
+class Extractor:
+    """The spaCy pipeline plus our two components. Build once, use for many documents."""
+
+    def __init__(self, actors_path: str | Path = ACTORS_FILE, signals_path: str | Path = SIGNALS_FILE,
+                 degraded: bool = False):
+        self.nlp, self.model = load_statistical_model(degraded=degraded)
+        self.nlp.add_pipe("escalation_actors", config={"actors_path": str(actors_path)})
+        self.nlp.add_pipe("escalation_signals",
+                          config={"signals_path": str(signals_path), "actors_path": str(actors_path)})
+
+    @property
+    def language(self) -> Language:
+        return self.nlp
+
+    def extract(self, documents: Sequence[Document], *, batch_size: int = 64,
+                progress: Callable[[int], None] | None = None) -> Extraction:
+        rows: list[dict] = []
+        unknown: Counter = Counter()
+        unknown_example: dict[tuple[str, str], str] = {}
+        n_sent = n_words = 0
+        sentences: dict[str, list[str]] = {}
+
+        def docs() -> Iterable:
+            for d in documents:
+                doc = self.nlp.make_doc(d.text)
+                doc._.doc_date = d.date
+                yield doc
+
+        for document, doc in zip(documents, self.nlp.pipe(docs(), batch_size=batch_size), strict=True):
+            sents = list(doc.sents)
+            n_sent += len(sents)
+            n_words += sum(1 for t in doc if not t.is_punct and not t.is_space)
+            sentences[document.id] = [s.text for s in sents]
+            for text, label in doc._.unknown_actors:
+                unknown[(text, label)] += 1
+                unknown_example.setdefault((text, label), document.id)
+            for k, s in enumerate(doc._.signals):
+                rows.append(_row(document, k, s))
+            if progress:
+                progress(1)
+        signals = _to_table(rows)
+        unknown_df = pd.DataFrame(
+            [{"text": t, "label": lab, "count": c, "example_doc": unknown_example[(t, lab)]}
+             for (t, lab), c in unknown.most_common()],
+            columns=["text", "label", "count", "example_doc"],
+        )
+        return Extraction(signals, unknown_df, self.model, len(documents), n_sent, n_words, sentences)
+
+
+def _row(document: Document, k: int, s) -> dict:
+    date = s.date or document.date
+    return {
+        "signal_id": f"{document.id}:{s.sent_index}:{s.start_char}:{k}",
+        "doc_id": document.id,
+        "date": date.isoformat() if date else "",
+        "sent_index": s.sent_index,
+        "start_char": s.start_char,
+        "end_char": s.end_char,
+        "sent_start": s.sent_start,
+        "sent_end": s.sent_end,
+        "source": s.source,
+        "target": s.target,
+        "signal": s.signal,
+        "cameo": s.cameo,
+        "intensity": s.intensity,
+        "negated": s.negated,
+        "hypothetical": s.hypothetical,
+        "status": s.status,
+        "reported_by": s.reported_by,
+        "location": s.location,
+        "confidence": s.confidence,
+        "pattern_id": s.pattern_id,
+        "trigger": s.trigger,
+        "source_text": s.source_text,
+        "target_text": s.target_text,
+        "sentence": s.sentence,
+    }
+
+
+def _to_table(rows: list[dict]) -> pd.DataFrame:
+    if not rows:
+        return empty_frame(SignalsTable)
+    df = pd.DataFrame(rows, columns=SIGNAL_COLUMNS)
+    return validate(SignalsTable, df, "signals")
+
+
+_DEFAULT: dict[tuple, Extractor] = {}
+
+
+def get_extractor(actors_path: str | Path = ACTORS_FILE, signals_path: str | Path = SIGNALS_FILE,
+                  degraded: bool = False) -> Extractor:
+    """A cached extractor per dictionary pair (loading spaCy takes about a second)."""
+    key = (str(actors_path), str(signals_path), degraded)
+    if key not in _DEFAULT:
+        _DEFAULT[key] = Extractor(actors_path, signals_path, degraded)
+    return _DEFAULT[key]
+
+
+def extract_signals(texts: Sequence[str] | pd.DataFrame | Sequence[Document], *,
+                    date: dt.date | str | None = None, actors_path: str | Path = ACTORS_FILE,
+                    signals_path: str | Path = SIGNALS_FILE) -> pd.DataFrame:
+    """Return the validated signals table for texts, Documents, or a DataFrame with ``id``/``text``
+    (and optional ``date``) columns.
+
+    >>> table = extract_signals(["Iran warned Israel on Monday."], date="2024-11-04")
+    >>> table[["source", "signal", "target"]].values.tolist()
+    [['IRN', 'THREATEN', 'ISR']]
+    """
+    documents = as_documents(texts, date=date)
+    return get_extractor(actors_path, signals_path).extract(documents).signals
+
+
+def as_documents(texts, *, date: dt.date | str | None = None) -> list[Document]:
+    from engine.ingest import parse_date
+
+    default = parse_date(date) if date else None
+    if isinstance(texts, pd.DataFrame):
+        return [
+            Document(id=str(r["id"]), text=str(r["text"]),
+                     date=parse_date(r["date"]) if "date" in r and pd.notna(r["date"]) and r["date"] else default,
+                     source=str(r.get("source", "") or ""), url=str(r.get("url", "") or ""),
+                     title=str(r.get("title", "") or ""), origin="<dataframe>")
+            for _, r in texts.iterrows()
+        ]
+    texts = list(texts)
+    if texts and isinstance(texts[0], Document):
+        return texts
+    return documents_from_texts(texts, date=default)

@@ -1,0 +1,166 @@
+"""pandera schemas for every table the engine produces, and one ``validate`` that reports row by row.
+
+Tables are strict (no unknown columns), coerced, and validated lazily so that a failure lists
+every failing row and check at once, wrapped in the engine's ``TableValidationError``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaError, SchemaErrors
+from pandera.typing.pandas import Series
+
+from engine.errors import TableValidationError
+
+SIGNAL_TYPES = ["THREATEN", "MOBILIZE", "ATTACK", "DEMAND", "DEESCALATE"]
+STATUSES = ["past", "ongoing", "planned", "unknown"]
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+class SignalsTable(pa.DataFrameModel):
+    """One row per detected signal: who did what to whom, where in which text, how sure."""
+
+    signal_id: Series[str] = pa.Field(unique=True)
+    doc_id: Series[str]
+    date: Series[str] = pa.Field(str_matches=ISO_DATE)
+    sent_index: Series[int] = pa.Field(ge=0)
+    start_char: Series[int] = pa.Field(ge=0)
+    end_char: Series[int] = pa.Field(ge=1)
+    sent_start: Series[int] = pa.Field(ge=0)
+    sent_end: Series[int] = pa.Field(ge=1)
+    source: Series[str]
+    target: Series[str]
+    signal: Series[str] = pa.Field(isin=SIGNAL_TYPES)
+    cameo: Series[str] = pa.Field(str_matches=r"^\d{2,4}$")
+    intensity: Series[float] = pa.Field(ge=0, le=1)
+    negated: Series[bool]
+    hypothetical: Series[bool]
+    status: Series[str] = pa.Field(isin=STATUSES)
+    reported_by: Series[str]
+    location: Series[str]
+    confidence: Series[float] = pa.Field(ge=0, le=1)
+    pattern_id: Series[str]
+    trigger: Series[str]
+    source_text: Series[str]
+    target_text: Series[str]
+    sentence: Series[str]
+
+    class Config:
+        strict = True
+        coerce = True
+
+    @pa.dataframe_check(error="source and target must differ")
+    def source_differs_from_target(cls, df: pd.DataFrame) -> Series[bool]:
+        return (df["source"] == "") | (df["source"] != df["target"])
+
+    @pa.dataframe_check(error="evidence span must lie inside its sentence (sent_start <= start_char < end_char <= sent_end)")
+    def span_inside_sentence(cls, df: pd.DataFrame) -> Series[bool]:
+        return (df["sent_start"] <= df["start_char"]) & (df["start_char"] < df["end_char"]) & (
+            df["end_char"] <= df["sent_end"]
+        )
+
+
+class RuleHitsTable(pa.DataFrameModel):
+    """One row per rule firing; a pair's rules score is the sum of its rows' contributions."""
+
+    run_id: Series[str]
+    source: Series[str] = pa.Field(str_length={"min_value": 1})
+    target: Series[str] = pa.Field(str_length={"min_value": 1})
+    window_start: Series[str] = pa.Field(str_matches=ISO_DATE)
+    window_end: Series[str] = pa.Field(str_matches=ISO_DATE)
+    rule_id: Series[str] = pa.Field(str_matches=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    contribution: Series[float] = pa.Field(ge=-1000, le=1000)
+    signal_ids: Series[str]
+    explanation: Series[str]
+
+    class Config:
+        strict = True
+        coerce = True
+
+    @pa.dataframe_check(error="source and target must differ")
+    def source_differs_from_target(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["source"] != df["target"]
+
+
+class DyadEventsTable(pa.DataFrameModel):
+    """Extracted signals and external CAMEO events in one shape; windows and features read only this."""
+
+    date: Series[pd.Timestamp]
+    source: Series[str] = pa.Field(str_length={"min_value": 1})
+    target: Series[str] = pa.Field(str_length={"min_value": 1})
+    source_fine: Series[str]
+    target_fine: Series[str]
+    signal: Series[str] = pa.Field(isin=SIGNAL_TYPES)
+    cameo: Series[str]
+    intensity: Series[float] = pa.Field(ge=0, le=1)
+    confidence: Series[float] = pa.Field(ge=0, le=1)
+    negated: Series[bool]
+    hypothetical: Series[bool]
+    proxy: Series[bool]
+    origin: Series[str]
+
+    class Config:
+        strict = True
+        coerce = True
+
+    @pa.dataframe_check(error="source and target must differ")
+    def source_differs_from_target(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["source"] != df["target"]
+
+
+class PairScoresTable(pa.DataFrameModel):
+    """One row per directed pair and window: rules part, model part, combined 0-100 score and band."""
+
+    run_id: Series[str]
+    window_start: Series[str] = pa.Field(str_matches=ISO_DATE)
+    window_end: Series[str] = pa.Field(str_matches=ISO_DATE)
+    source: Series[str] = pa.Field(str_length={"min_value": 1})
+    target: Series[str] = pa.Field(str_length={"min_value": 1})
+    rules_score: Series[float]
+    model_probability: Series[float] = pa.Field(ge=0, le=1)
+    score: Series[float] = pa.Field(ge=0, le=100)
+    band: Series[str]
+    change: Series[float] = pa.Field(nullable=True)
+    n_signals: Series[int] = pa.Field(ge=0)
+    top_drivers: Series[str]
+
+    class Config:
+        strict = True
+        coerce = True
+        unique = ["source", "target", "window_start"]
+
+    @pa.dataframe_check(error="source and target must differ")
+    def source_differs_from_target(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["source"] != df["target"]
+
+
+def _problems(exc: SchemaErrors | SchemaError, df: pd.DataFrame) -> list[str]:
+    cases = exc.failure_cases if isinstance(exc, SchemaErrors) else exc.failure_cases
+    problems = []
+    if cases is None or len(cases) == 0:
+        return [str(exc)]
+    for _, case in cases.iterrows():
+        column = case.get("column")
+        check = case.get("check")
+        value = case.get("failure_case")
+        index = case.get("index")
+        where = f"row {index}" if index is not None and not pd.isna(index) else "table"
+        col = f"column {column!r}" if column is not None and not pd.isna(column) else "row check"
+        if col == "row check" and index is not None and not pd.isna(index) and index in df.index:
+            value = {k: df.loc[index, k] for k in ("source", "target") if k in df.columns}
+        problems.append(f"{where}: {col}: failed {check}: value {value!r}")
+    return problems
+
+
+def validate(model: type[pa.DataFrameModel], df: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Validate ``df`` lazily against ``model``; raise TableValidationError listing every failure."""
+    try:
+        return model.validate(df, lazy=True)
+    except (SchemaErrors, SchemaError) as exc:
+        raise TableValidationError(table, _problems(exc, df)) from None
+
+
+def empty_frame(model: type[pa.DataFrameModel]) -> pd.DataFrame:
+    """An empty, valid table with the model's columns and dtypes."""
+    return model.validate(pd.DataFrame({c: pd.Series(dtype=object) for c in model.to_schema().columns}))
