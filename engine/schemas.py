@@ -136,20 +136,26 @@ class PairScoresTable(pa.DataFrameModel):
 
 
 def _problems(exc: SchemaErrors | SchemaError, df: pd.DataFrame) -> list[str]:
-    cases = exc.failure_cases if isinstance(exc, SchemaErrors) else exc.failure_cases
-    problems = []
+    cases = exc.failure_cases
     if cases is None or len(cases) == 0:
         return [str(exc)]
+    problems: list[str] = []
+    seen_row_checks: set[tuple] = set()
     for _, case in cases.iterrows():
-        column = case.get("column")
-        check = case.get("check")
-        value = case.get("failure_case")
-        index = case.get("index")
-        where = f"row {index}" if index is not None and not pd.isna(index) else "table"
-        col = f"column {column!r}" if column is not None and not pd.isna(column) else "row check"
-        if col == "row check" and index is not None and not pd.isna(index) and index in df.index:
-            value = {k: df.loc[index, k] for k in ("source", "target") if k in df.columns}
-        problems.append(f"{where}: {col}: failed {check}: value {value!r}")
+        check, value, index = case.get("check"), case.get("failure_case"), case.get("index")
+        has_index = index is not None and not pd.isna(index)
+        where = f"row {int(index)}" if has_index else "table"
+        if case.get("schema_context") == "DataFrameSchema" and has_index:
+            # a check across columns: report it once per row, with the row's actor pair
+            if (index, check) in seen_row_checks:
+                continue
+            seen_row_checks.add((index, check))
+            shown = {k: df.loc[index, k] for k in ("source", "target") if k in df.columns and index in df.index}
+            problems.append(f"{where}: row check failed: {check}: {shown}")
+        else:
+            column = case.get("column")
+            col = f"column {column!r}" if column is not None and not pd.isna(column) else "table"
+            problems.append(f"{where}: {col}: failed {check}: value {value!r}")
     return problems
 
 

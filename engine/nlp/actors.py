@@ -126,7 +126,7 @@ class ActorResolver:
             if i in role_at:
                 return role_at[i]
             token = doc[i]
-            if token.pos_ in ("ADJ", "CCONJ") or token.text in (",", "-") or token.i in covered:
+            if token.pos_ in ("ADJ", "CCONJ") or token.text in (",", "-", "'s", "’s") or token.i in covered:
                 i += 1
                 continue
             return None

@@ -182,7 +182,7 @@ class SignalLexicon:
 CONTEXT_KEYS = {
     "negations", "negating_heads", "hypothetical_modals", "condition_marks", "hypothetical_heads", "hypothetical_modifiers",
     "planned_heads", "planned_modifiers", "future_auxiliaries", "ongoing_words", "past_modifiers",
-    "reporting_verbs", "reported_adverbs", "target_prepositions", "location_prepositions", "territory_nouns",
+    "reporting_verbs", "reported_adverbs", "object_control_verbs", "target_prepositions", "location_prepositions", "territory_nouns",
 }
 
 

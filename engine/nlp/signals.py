@@ -110,6 +110,7 @@ class SignalDetector:
         self.reporting = w("reporting_verbs")
         self.reported_adverbs = w("reported_adverbs")
         self.location_preps = w("location_prepositions")
+        self.object_control = w("object_control_verbs")
         self.territory = w("territory_nouns")
         self.prevention = frozenset({"prevent", "stop", "deter", "halt", "block", "avert"})
         preps = lexicon.context.get("target_prepositions", {})
@@ -145,8 +146,11 @@ class SignalDetector:
         head = span.root
         sent = span.sent
         speaker = self._reported_by(head, sent)
-        source = self._source(head, speaker)
+        source = self._source(head, speaker, trigger.signal)
         target = self._target(head, trigger.signal, speaker)
+        for tok in span:
+            if not target and tok != head:
+                target = self._target(tok, trigger.signal, speaker)  # "vowed to retaliate against Israel"
         signal, cameo, pattern_id = trigger.signal, trigger.cameo, trigger.id
         status = self._status(head)
         # A planned attack announced by the attacker itself is a threat (CAMEO 138).
@@ -240,18 +244,27 @@ class SignalDetector:
                 return _Actors(found.codes, found.text, True) if found else NONE
         for j in range(tok.i - 1, tok.sent.start - 1, -1):
             cand = tok.doc[j]
-            if cand.tag_ in ("NNS", "NNPS") and cand._.actor_codes:
+            if cand.pos_ in NOMINAL and cand._.actor_codes:
                 found = self._actors_single(cand, speaker, depth + 1)
                 return _Actors(found.codes, found.text, True)
         return NONE
 
-    def _source(self, head: Token, speaker: _Actors) -> _Actors:
+    def _source(self, head: Token, speaker: _Actors, signal: str = "") -> _Actors:
+        if signal == "MOBILIZE":
+            for child in head.children:
+                if child.dep_ == "nsubjpass":  # "Israeli forces were deployed to Gaza"
+                    found = self._actors_of(child, speaker)
+                    if found:
+                        return found
         for child in head.children:
             if child.dep_ in ("nsubj", "csubj"):
                 return self._actors_of(child, speaker)
             if child.dep_ == "agent":
                 for pobj in child.children:
                     return self._actors_of(pobj, speaker)
+        for child in head.children:
+            if child.dep_ == "npadvmod" and child.i < head.i and child._.actor_codes:
+                return self._actors_of(child, speaker)  # a subject the small parser mislabelled
         if head.pos_ in NOMINAL or head.pos_ == "ADJ":
             for child in head.children:
                 if child.dep_ == "poss":
@@ -294,7 +307,8 @@ class SignalDetector:
                 for obj in node.children:
                     if obj.dep_ in ("dobj", "dative") and obj != child:
                         found = self._actors_of(obj, speaker)
-                        if found:
+                        if found or node.lemma_.lower() in self.object_control:
+                            # "stop X from attacking": X acts, even when we cannot name X
                             return found
             for subj in node.children:
                 if subj.dep_ in ("nsubj", "csubj"):
@@ -312,6 +326,12 @@ class SignalDetector:
         objects = []
         if head.pos_ in VERBAL:
             for child in head.children:
+                if signal == "MOBILIZE" and child.dep_ in ("dobj", "nsubjpass"):
+                    continue  # what is deployed is the source's own, not the target
+                if signal == "DEMAND" and child.dep_ == "ccomp":
+                    for subj in child.children:  # "demanded that Israel halt its offensive"
+                        if subj.dep_ == "nsubj" and self._actors_of(subj, speaker):
+                            return self._actors_of(subj, speaker)
                 if child.dep_ in ("dobj", "nsubjpass", "dative"):
                     found = self._actors_of(child, speaker)
                     if found:

@@ -1,0 +1,145 @@
+"""Wire-style sentences we wrote, with the signals they must yield: (source, signal, target, negated,
+hypothetical). Each expected tuple must be among the extracted signals; sentences with no event must
+yield no signal between two known actors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from engine.ingest import Document
+
+T, F = True, False
+CASES = [
+    # --- THREATEN: active, passive, negated, conditional, reported ---------------------------------
+    ("Iran threatened Israel with a harsh response.", [("IRN", "THREATEN", "ISR", F, F)]),
+    ("Israel warned Hezbollah on Sunday.", [("ISR", "THREATEN", "LBNHEZ", F, F)]),
+    ("The Houthis warned Saudi Arabia against joining the coalition.", [("YEMHTH", "THREATEN", "SAU", F, F)]),
+    ("Russia did not threaten Turkey, the Kremlin said.", [("RUS", "THREATEN", "TUR", T, F)]),
+    ("Tehran has never threatened Baghdad.", [("IRN", "THREATEN", "IRQ", T, F)]),
+    ("Israel was warned by the United States.", [("USA", "THREATEN", "ISR", F, F)]),
+    ("Hamas issued an ultimatum to Israel.", [("PSEHAM", "THREATEN", "ISR", F, F)]),
+    ("The Pentagon issued a warning to Iran.", [("USAMIL", "THREATEN", "IRN", F, F)]),
+    ("Netanyahu warned Iran that Israel would strike its nuclear sites.",
+     [("ISRGOV", "THREATEN", "IRN", F, F), ("ISR", "ATTACK", "", F, T)]),
+    ("China cautioned the United States over its naval patrols.", [("CHN", "THREATEN", "USA", F, F)]),
+    ("Iran's foreign minister warned Washington on Tuesday.", [("IRNGOV", "THREATEN", "USA", F, F)]),
+    ("Egypt could threaten Ethiopia if talks fail.", [("EGY", "THREATEN", "ETH", F, T)]),
+    ("Turkey and Greece threatened each other.", [("TUR", "THREATEN", "GRC", F, F), ("GRC", "THREATEN", "TUR", F, F)]),
+    ("Hezbollah vowed to retaliate against Israel.", [("LBNHEZ", "THREATEN", "ISR", F, F)]),
+    ("The Houthis said they will attack ships bound for Israel.", [("YEMHTH", "THREATEN", "", F, F)]),
+    ("Syria's president warned Turkey, state media reported.", [("SYRGOV", "THREATEN", "TUR", F, F)]),
+    # --- MOBILIZE --------------------------------------------------------------------------------
+    ("Israel mobilized reservists along the Lebanese border.", [("ISR", "MOBILIZE", "LBN", F, F)]),
+    ("Russia deployed warships to Syria.", [("RUS", "MOBILIZE", "SYR", F, F)]),
+    ("The IRGC shipped missiles to militias in Iraq.", [("IRNMIL", "MOBILIZE", "IRQUAF", F, F)]),
+    ("Iran supplied drones to the Houthis.", [("IRN", "MOBILIZE", "YEMHTH", F, F)]),
+    ("Turkey massed troops near the Syrian border.", [("TUR", "MOBILIZE", "SYR", F, F)]),
+    ("The United States deployed an aircraft carrier toward Iran.", [("USA", "MOBILIZE", "IRN", F, F)]),
+    ("Egypt did not deploy troops to Libya.", [("EGY", "MOBILIZE", "LBY", T, F)]),
+    ("Jordan put its forces on high alert.", [("JOR", "MOBILIZE", "", F, F)]),
+    ("Israeli forces were deployed to Gaza.", [("ISRMIL", "MOBILIZE", "PSE", F, F)]),
+    ("Iran might deploy more troops to Syria.", [("IRN", "MOBILIZE", "SYR", F, T)]),
+    # --- ATTACK ----------------------------------------------------------------------------------
+    ("Israel struck Hezbollah positions in southern Lebanon.", [("ISR", "ATTACK", "LBNHEZ", F, F)]),
+    ("Israeli jets bombed targets in Syria on Monday.", [("ISRMIL", "ATTACK", "SYR", F, F)]),
+    ("The Houthis attacked a Saudi oil facility.", [("YEMHTH", "ATTACK", "SAU", F, F)]),
+    ("Iraqi militias attacked U.S. forces in Syria.", [("IRQUAF", "ATTACK", "USAMIL", F, F)]),
+    ("U.S. forces were attacked by Iraqi militias.", [("IRQUAF", "ATTACK", "USAMIL", F, F)]),
+    ("Hamas launched rockets at Israel.", [("PSEHAM", "ATTACK", "ISR", F, F)]),
+    ("Iran fired ballistic missiles at Israel.", [("IRN", "ATTACK", "ISR", F, F)]),
+    ("The Israeli strike on Iran killed two soldiers.", [("ISR", "ATTACK", "IRN", F, F)]),
+    ("Iran's attack on Israel failed.", [("IRN", "ATTACK", "ISR", F, F)]),
+    ("Turkish drones struck PKK camps in Iraq.", [("TURMIL", "ATTACK", "KURPKK", F, F)]),
+    ("Israel did not attack Iran's oil fields.", [("ISR", "ATTACK", "IRN", T, F)]),
+    ("Israel denied attacking the Iranian embassy.", [("ISR", "ATTACK", "IRN", T, F)]),
+    ("Iran would attack Israel if provoked.", [("IRN", "ATTACK", "ISR", F, T)]),
+    ("If Hezbollah fires again, Israel will strike Beirut.", [("ISR", "ATTACK", "LBN", F, T)]),
+    ("Russia bombed rebel positions in Syria.", [("RUS", "ATTACK", "SYR", F, F)]),
+    ("Russian aircraft attacked Ukrainian cities.", [("RUSMIL", "ATTACK", "UKR", F, F)]),
+    ("Israel and Hezbollah exchanged fire across the border.", [("ISR", "ATTACK", "LBNHEZ", F, F),
+                                                                ("LBNHEZ", "ATTACK", "ISR", F, F)]),
+    ("The militia is preparing an attack on U.S. bases.", []),
+    ("Iran is preparing an assault on Israel from Iraqi soil.", [("IRN", "ATTACK", "ISR", F, F)]),
+    ("Israeli troops raided a camp in the West Bank.", [("ISRMIL", "ATTACK", "PSE", F, F)]),
+    ("Saudi Arabia may strike the Houthis again.", [("SAU", "ATTACK", "YEMHTH", F, T)]),
+    ("The Houthis have been attacking ships in the Red Sea for months.", [("YEMHTH", "ATTACK", "", F, F)]),
+    ("Syria shelled Turkish positions near the border.", [("SYR", "ATTACK", "TUR", F, F)]),
+    ("Iraqi police arrested two Iranian diplomats.", [("IRQ", "ATTACK", "IRNGOV", F, F)]),
+    ("Iraq stopped the militias from attacking Israel.", [("", "ATTACK", "ISR", F, F)]),
+    # --- DEMAND ----------------------------------------------------------------------------------
+    ("The United States urged Iraq to rein in the militias.", [("USA", "DEMAND", "IRQ", F, F)]),
+    ("Qatar demanded that Israel halt its offensive.", [("QAT", "DEMAND", "ISR", F, F)]),
+    ("Iran accused Israel of sabotage.", [("IRN", "DEMAND", "ISR", F, F)]),
+    ("Egypt condemned the Israeli raid.", [("EGY", "DEMAND", "ISR", F, F)]),
+    ("The European Union called on Iran to show restraint.", [("IGOEUREEC", "DEMAND", "IRN", F, F)]),
+    ("Blinken pressed Netanyahu to allow more aid.", [("USAGOV", "DEMAND", "ISRGOV", F, F)]),
+    ("Jordan did not blame Syria for the attack.", [("JOR", "DEMAND", "SYR", T, F)]),
+    ("Lebanon asked France to mediate.", [("LBN", "DEMAND", "FRA", F, F)]),
+    ("The UN Security Council condemned the Houthis.", [("IGOUNO", "DEMAND", "YEMHTH", F, F)]),
+    ("Turkey criticized Greece.", [("TUR", "DEMAND", "GRC", F, F)]),
+    ("Russia rejected the NATO demands.", [("RUS", "DEMAND", "IGOWSTNAT", F, F)]),
+    ("Saudi Arabia urged the Houthis to stop.", [("SAU", "DEMAND", "YEMHTH", F, F)]),
+    # --- DEESCALATE ------------------------------------------------------------------------------
+    ("Israel and Hamas agreed to a ceasefire.", [("ISR", "DEESCALATE", "PSEHAM", F, F),
+                                                 ("PSEHAM", "DEESCALATE", "ISR", F, F)]),
+    ("Qatar mediated between Israel and Hamas.", [("QAT", "DEESCALATE", "ISR", F, F)]),
+    ("Iran and Saudi Arabia held talks in Baghdad.", [("IRN", "DEESCALATE", "SAU", F, F),
+                                                      ("SAU", "DEESCALATE", "IRN", F, F)]),
+    ("Blinken met Iraqi Prime Minister al-Sudani.", [("USAGOV", "DEESCALATE", "IRQGOV", F, F)]),
+    ("Turkey withdrew its troops from northern Syria.", [("TUR", "DEESCALATE", "", F, F)]),
+    ("Egypt negotiated with Hamas over the hostages.", [("EGY", "DEESCALATE", "PSEHAM", F, F)]),
+    ("The United States wants to de-escalate tensions with Iran.", [("USA", "DEESCALATE", "", F, F)]),
+    ("Hezbollah did not agree to a truce.", [("LBNHEZ", "DEESCALATE", "", T, F)]),
+    ("Iraq wants to remain neutral.", [("IRQ", "DEESCALATE", "", F, F)]),
+    ("Oman hosted talks between Iran and the United States.", [("OMN", "DEESCALATE", "IRN", F, F), ("OMN", "DEESCALATE", "USA", F, F)]),
+    ("Jordan's king spoke with Netanyahu about the crisis.", [("JOR", "DEESCALATE", "ISRGOV", F, F)]),
+    ("Iran might negotiate with the United States.", [("IRN", "DEESCALATE", "USA", F, T)]),
+    # --- reported speech and attribution ---------------------------------------------------------
+    ("Iran attacked Israel, U.S. officials told reporters.", [("IRN", "ATTACK", "ISR", F, F)]),
+    ("According to Iraqi officials, the militias attacked a U.S. base.", [("", "ATTACK", "USA", F, F)]),
+    ("Israel reportedly struck a weapons depot in Syria.", [("ISR", "ATTACK", "SYR", F, F)]),
+    # --- no event --------------------------------------------------------------------------------
+    ("Oman opened a new container port on Wednesday.", []),
+    ("The Iraqi parliament approved the budget.", []),
+    ("Egypt's economy grew by four percent last year.", []),
+    ("Jordan hosted a trade fair in Amman.", []),
+    ("Saudi Arabia announced a new tourism visa.", []),
+    ("The Lebanese football team won the match.", []),
+    ("Qatar Airways added flights to Tokyo.", []),
+    ("Israel's central bank kept interest rates unchanged.", []),
+]
+
+REPORTED = {
+    "Iran attacked Israel, U.S. officials told reporters.": "USAGOV",
+    "Syria's president warned Turkey, state media reported.": "state media",
+    "Israel reportedly struck a weapons depot in Syria.": "reportedly",
+}
+
+
+@pytest.fixture(scope="module")
+def results(extractor):
+    docs = [Document(id=f"s{i}", text=text, date=dt.date(2024, 11, 4)) for i, (text, _) in enumerate(CASES)]
+    table = extractor.extract(docs).signals
+    return {text: table[table["doc_id"] == f"s{i}"] for i, (text, _) in enumerate(CASES)}
+
+
+def test_at_least_eighty_sentences():
+    assert len(CASES) >= 80
+
+
+@pytest.mark.parametrize("text,expected", CASES, ids=[c[0][:40] for c in CASES])
+def test_sentence(results, text, expected):
+    rows = results[text]
+    found = {(r.source, r.signal, r.target, bool(r.negated), bool(r.hypothetical)) for r in rows.itertuples()}
+    for exp in expected:
+        assert exp in found, f"{exp} not in {sorted(found)}"
+    if not expected:
+        dyads = {f for f in found if f[0] and f[2]}
+        assert not dyads, f"unexpected signals {sorted(dyads)}"
+
+
+@pytest.mark.parametrize("text,speaker", REPORTED.items())
+def test_reported_speech(results, text, speaker):
+    assert set(results[text]["reported_by"]) == {speaker}
