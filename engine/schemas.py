@@ -23,7 +23,7 @@ class SignalsTable(pa.DataFrameModel):
 
     signal_id: Series[str] = pa.Field(unique=True)
     doc_id: Series[str]
-    date: Series[str] = pa.Field(str_matches=ISO_DATE)
+    date: Series[str] = pa.Field(str_matches=r"^(\d{4}-\d{2}-\d{2})?$")  # empty: undated document
     sent_index: Series[int] = pa.Field(ge=0)
     start_char: Series[int] = pa.Field(ge=0)
     end_char: Series[int] = pa.Field(ge=1)
