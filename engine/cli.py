@@ -123,6 +123,59 @@ def evaluate_extraction(gold: Path = typer.Argument(..., help="cameo_gold.jsonl 
     console.print(render_evaluation(evaluate_gold(gold)))
 
 
+@rules_app.command("check")
+def rules_check(path: Path = typer.Argument(Path("rules"), help="A rules folder or one rule file.")) -> None:
+    """Validate rule files (and the actor and signal dictionaries); print FILE:LINE: rule-id: message."""
+    from engine.nlp.lexicon import check_actor_file, check_signal_file
+    from engine.rules.models import check_rules
+
+    rules, problems = check_rules(path)
+    if path.is_dir():
+        for name, checker in (("actors.yaml", check_actor_file), ("signals.yaml", check_signal_file)):
+            if (path / name).exists():
+                problems += checker(path / name)[1]
+    for problem in problems:
+        console.print(problem, highlight=False, markup=False)
+    if problems:
+        err.print(f"[red]{len(problems)} problem(s)[/red]")
+        raise typer.Exit(1)
+    console.print(f"{len(rules)} rules OK")
+
+
+@rules_app.command("test")
+def rules_test(path: Path = typer.Argument(Path("rules"), help="A rules folder or one rule file."),
+               actors: Path = typer.Option(None, help="Actor dictionary (default: PATH/actors.yaml or the shipped one).")) -> None:
+    """Run every rule's examples (with all rules loaded); report pass/fail per example."""
+    from engine.nlp.lexicon import load_actors
+    from engine.paths import ACTORS_FILE
+    from engine.rules.models import load_rules
+    from engine.rules.testing import run_examples
+
+    actors_path = actors or (path / "actors.yaml" if path.is_dir() and (path / "actors.yaml").exists() else ACTORS_FILE)
+    results = run_examples(load_rules(path), load_actors(actors_path))
+    for r in results:
+        mark = "[green]PASS[/green]" if r.passed else "[red]FAIL[/red]"
+        console.print(f"{mark} {r.rule_id} {r.kind}[{r.index}] ({r.file}:{r.line}): {r.detail}", highlight=False)
+    failed = sum(not r.passed for r in results)
+    console.print(f"{len(results) - failed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+@rules_app.command("schema")
+def rules_schema(out: Path = typer.Option(None, help="Write to this file instead of printing.")) -> None:
+    """Print the JSON Schema of rule files (for editor validation)."""
+    import json
+
+    from engine.rules.models import json_schema
+
+    text = json.dumps(json_schema(), indent=2)
+    if out:
+        out.write_text(text + "\n")
+    else:
+        print(text)
+
+
 def main() -> None:
     try:
         app()

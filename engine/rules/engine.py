@@ -1,0 +1,328 @@
+"""Compile validated rules to durable-rules rulesets (plain JSON form) and run them on signals.
+
+What durable-rules 2.0.28 does that this module designs around (each checked here, see tests):
+- an exception raised in an action is swallowed (the rule just seems not to fire): every action is
+  wrapped, the exception kept, and raised as ``RuleActionError`` naming the rule after the assert;
+- events are consumed by the first rule that fires on them: we assert *facts*, seen by every rule;
+- ``Host.set_rulesets`` mutates its definition (drops ``run``) and ruleset names are global to the
+  process: definitions are built fresh per run and named with a per-run unique name, and the
+  ruleset is deleted from the engine after the run;
+- ``Host`` starts two timer threads that never stop: we use a subclass without them and drive the
+  rules synchronously;
+- correlated sequences fire once per combination and facts accumulate (quadratic cost): signals are
+  first aggregated per pair, window, type, mode and launch point into *signal groups* (one fact per
+  group, with a count and a volume factor capped at ``log2(1 + count) <= 3``), facts older than the
+  longest rule window are retracted as windows advance, and a rule credits a pair at most once per
+  window (the largest contribution is kept).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import durable_rules_engine
+import pandas as pd
+from durable.engine import Host, MessageNotHandledException
+
+from engine.errors import RuleActionError
+from engine.nlp.lexicon import ActorDictionary
+from engine.rules.models import LoadedRule, Rule, SignalCondition
+from engine.schemas import RuleHitsTable, empty_frame, validate
+
+EPOCH = dt.date(1970, 1, 1)
+VOLUME_CAP = 3.0
+_run_counter = itertools.count()
+
+
+class _QuietHost(Host):
+    """durable-rules Host without its background dispatch threads (we drive it synchronously)."""
+
+    def _run(self):
+        pass
+
+
+def day_number(date: dt.date) -> int:
+    return (date - EPOCH).days
+
+
+def window_of(date: dt.date, granularity: str = "week") -> tuple[dt.date, dt.date]:
+    if granularity == "day":
+        return date, date
+    if granularity == "week":
+        start = date - dt.timedelta(days=date.weekday())
+        return start, start + dt.timedelta(days=6)
+    if granularity == "month":
+        start = date.replace(day=1)
+        nxt = (start + dt.timedelta(days=32)).replace(day=1)
+        return start, nxt - dt.timedelta(days=1)
+    raise ValueError(f"unknown window {granularity!r} (day, week or month)")
+
+
+# --------------------------------------------------------------------------- signals -> facts
+def mode_of(negated: bool, hypothetical: bool, status: str) -> str:
+    if negated:
+        return "negated"
+    if hypothetical:
+        return "hypothetical"
+    return "planned" if status == "planned" else "actual"
+
+
+def signal_groups(signals: pd.DataFrame, actors: ActorDictionary, granularity: str = "week",
+                  reference_date: dt.date | None = None) -> list[dict]:
+    """Aggregate dyadic signals into one fact per (pair, window, type, mode, launch point)."""
+    df = signals[(signals["source"] != "") & (signals["target"] != "")].copy()
+    if df.empty:
+        return []
+    ref = (reference_date or dt.date.today()).isoformat()
+    df["date"] = df["date"].replace("", ref)
+    dates = pd.to_datetime(df["date"]).dt.date
+    df["_day"] = [day_number(d) for d in dates]
+    windows = [window_of(d, granularity) for d in dates]
+    df["_wstart"] = [w[0].isoformat() for w in windows]
+    df["_wend"] = [w[1].isoformat() for w in windows]
+    df["_mode"] = [mode_of(n, h, s) for n, h, s in zip(df["negated"], df["hypothetical"], df["status"], strict=True)]
+    df["_weight"] = df["intensity"] * df["confidence"]
+    facts = []
+    keys = ["source", "target", "_wstart", "_wend", "signal", "_mode", "location"]
+    for (src, tgt, wstart, wend, sig, mode, loc), g in df.groupby(keys, sort=True):
+        src_country, tgt_country = actors.country_of(src) or src, actors.country_of(tgt) or tgt
+        patron = actors.patron_of(src)
+        facts.append({
+            "source": src, "target": tgt, "source_country": src_country, "target_country": tgt_country,
+            "source_patron": patron, "target_patron": actors.patron_of(tgt),
+            "source_is_proxy": bool(patron), "type": sig, "mode": mode,
+            "negated": mode == "negated", "hypothetical": mode == "hypothetical",
+            "status": g["status"].mode().iloc[0], "location": loc,
+            # launched from a state that is neither the target nor the attacker itself (a proxy
+            # based in its host state counts: the host is exposed)
+            "from_third_country": bool(loc) and loc != tgt_country and (loc != src_country or bool(patron)),
+            "count": len(g), "intensity": float(g["intensity"].max()), "confidence": float(g["confidence"].mean()),
+            "weight": float(g["_weight"].sum()),
+            "first_day": int(g["_day"].min()), "last_day": int(g["_day"].max()),
+            "window_start": wstart, "window_end": wend,
+            "window_end_day": day_number(dt.date.fromisoformat(wend)),
+            "signal_ids": ";".join(g["signal_id"].astype(str)),
+        })
+    return facts
+
+
+# --------------------------------------------------------------------------- compilation
+def _one_of(field: str, values: list) -> dict:
+    return {field: values[0]} if len(values) == 1 else {"$or": [{field: v} for v in values]}
+
+
+def compile_condition(cond: SignalCondition) -> list[dict]:
+    """A signal condition as durable-rules JSON terms (to be joined with $and)."""
+    terms: list[dict] = [{"$gte": {"count": 1}}]
+    if cond.type:
+        terms.append(_one_of("type", cond.type))
+    if cond.mode:
+        terms.append(_one_of("mode", cond.mode))
+    if cond.status:
+        terms.append(_one_of("status", cond.status))
+    for flag in ("negated", "hypothetical", "source_is_proxy"):
+        value = getattr(cond, flag)
+        if value is not None:
+            terms.append({flag: value})
+    if cond.location == "any":
+        terms.append({"$ne": {"location": ""}})
+    elif cond.location == "none":
+        terms.append({"location": ""})
+    elif cond.location == "third-country":
+        terms.append({"from_third_country": True})
+    elif cond.location:
+        terms.append({"location": cond.location})
+    if cond.min_count:
+        terms.append({"$gte": {"count": cond.min_count}})
+    if cond.min_intensity is not None:
+        terms.append({"$gte": {"intensity": cond.min_intensity}})
+    return terms
+
+
+def compile_rule(rule: Rule) -> dict:
+    """The durable-rules JSON definition of one rule (without its ``run`` action)."""
+    if rule.when.signal is not None:
+        return {"all": [{"m": {"$and": compile_condition(rule.when.signal)}}]}
+    steps = []
+    for i, cond in enumerate(rule.when.sequence):
+        terms = compile_condition(cond)
+        if i > 0:
+            same = cond.direction == "same"
+            # correlation terms go first: durable-rules 2.0.28 drops references that follow an
+            # "$or" inside an "$and" (see tests/test_rules.py::test_durable_or_quirk)
+            terms = [
+                {"source": {"f0": "source" if same else "target"}},
+                {"target": {"f0": "target" if same else "source"}},
+                {"$gte": {"last_day": {f"f{i - 1}": "first_day"}}},
+                {"$lte": {"last_day": {"$add": {"$l": {"f0": "first_day"}, "$r": rule.when.within_days}}}},
+            ] + terms
+        steps.append({f"f{i}": {"$and": terms}})
+    return {"all": steps}
+
+
+# --------------------------------------------------------------------------- execution
+@dataclass
+class Hit:
+    rule_id: str
+    source: str
+    target: str
+    window_start: str
+    window_end: str
+    contribution: float
+    signal_ids: str
+    explanation: str
+    band_floor: str = ""
+
+
+def contribution_of(rule: Rule, facts: list[dict]) -> tuple[float, str]:
+    """Points a firing gives, and the explanation of how they were computed."""
+    last = max(facts, key=lambda f: f["last_day"])
+    factors = []
+    value = rule.then.add * rule.then.share
+    for scale in rule.then.scale_by:
+        if scale == "intensity":
+            f = max(x["intensity"] for x in facts)
+        elif scale == "confidence":
+            f = sum(x["confidence"] for x in facts) / len(facts)
+        elif scale == "recency":
+            age = max(0, last["window_end_day"] - last["last_day"])
+            f = 0.5 ** (age / rule.then.half_life_days)
+        else:  # volume
+            f = min(VOLUME_CAP, math.log2(1 + sum(x["count"] for x in facts)))
+        factors.append(f"{scale} {f:.2f}")
+        value *= f
+    base = f"{rule.then.add:+g}" + (f" x share {rule.then.share:g}" if rule.then.share != 1 else "")
+    return round(value, 4), base + "".join(f" x {x}" for x in factors)
+
+
+def _describe(facts: list[dict]) -> str:
+    parts = []
+    for f in facts:
+        loc = f" from {f['location']}" if f["location"] else ""
+        parts.append(f"{f['source']}->{f['target']} {f['type']} ({f['mode']}, x{f['count']}{loc}, {f['window_start']})")
+    return " then ".join(parts)
+
+
+class RuleRun:
+    """One isolated scoring run: its own host and uniquely named ruleset, deleted afterwards."""
+
+    def __init__(self, rules: list[LoadedRule]):
+        self.rules = {r.id: r.rule for r in rules}
+        self.name = f"escalation_{next(_run_counter)}_{uuid.uuid4().hex[:8]}"
+        self.hits: dict[tuple, Hit] = {}
+        self.errors: list[RuleActionError] = []
+        self.max_window = max([r.rule.when.within_days or 0 for r in rules] + [0])
+        definition = {}
+        for i, loaded in enumerate(rules):
+            rule_def = compile_rule(loaded.rule)
+            rule_def["run"] = self._action(loaded.rule)
+            definition[f"r{i}_{loaded.id.replace('-', '_')}"] = rule_def
+        self.host = _QuietHost()
+        self.host.set_rulesets({self.name: definition})
+
+    def _action(self, rule: Rule) -> Callable:
+        def run(c):
+            facts = [c._m[k] for k in sorted(c._m)]
+            try:
+                self._record(rule, facts)
+            except Exception as exc:  # durable-rules would swallow it; keep it for after the assert
+                pair = f"{facts[-1].get('source')}->{facts[-1].get('target')}"
+                self.errors.append(RuleActionError(rule.id, pair, exc))
+        return run
+
+    def _record(self, rule: Rule, facts: list[dict]) -> None:
+        last = max(facts, key=lambda f: f["last_day"])
+        pair = rule.then.for_pair
+        source = last[pair.source] if pair else last["source"]
+        target = last[pair.target] if pair else last["target"]
+        if not source or not target or source == target:
+            return
+        points, how = contribution_of(rule, facts)
+        key = (rule.id, source, target, last["window_start"])
+        if rule.when.signal is not None:
+            key += (last["id"],)  # one-group rules credit every signal group once
+        ids = ";".join(dict.fromkeys(i for f in facts for i in f["signal_ids"].split(";")))
+        text = f"{rule.id}: {_describe(facts)}; {how} = {points:+.2f}"
+        if pair:
+            text += f" (credited to {source}->{target})"
+        hit = Hit(rule.id, source, target, last["window_start"], last["window_end"], points, ids, text,
+                  rule.then.band_floor or "")
+        old = self.hits.get(key)
+        if old is None or abs(points) > abs(old.contribution):
+            if old is not None:
+                hit.signal_ids = ";".join(dict.fromkeys(old.signal_ids.split(";") + ids.split(";")))
+            self.hits[key] = hit
+
+    def run(self, facts: list[dict]) -> list[Hit]:
+        """Assert facts window by window, retracting those no rule window can reach any more."""
+        by_window: dict[str, list[dict]] = {}
+        for k, fact in enumerate(facts):
+            pair = sorted((fact["source"], fact["target"]))
+            fact = dict(fact, id=k, sid=f"{pair[0]}|{pair[1]}")
+            by_window.setdefault(fact["window_start"], []).append(fact)
+        live: list[dict] = []
+        try:
+            for wstart in sorted(by_window):
+                horizon = day_number(dt.date.fromisoformat(wstart)) - self.max_window
+                expired = [f for f in live if f["last_day"] < horizon]
+                for fact in expired:
+                    try:
+                        self.host.retract_fact(self.name, fact)
+                    except MessageNotHandledException:
+                        pass
+                if expired:
+                    live = [f for f in live if f["last_day"] >= horizon]
+                batch = by_window[wstart]
+                for fact in batch:
+                    # one at a time: a batch holding any fact no rule matches raises before running
+                    # the actions of the others (checked with 2.0.28); an unmatched fact is no error
+                    try:
+                        self.host.assert_fact(self.name, fact)
+                    except MessageNotHandledException:
+                        pass
+                    self._raise_errors()
+                live.extend(batch)
+        finally:
+            self.close()
+        return list(self.hits.values())
+
+    def _raise_errors(self) -> None:
+        if self.errors:
+            raise self.errors[0]
+
+    def close(self) -> None:
+        ruleset = self.host._ruleset_directory.pop(self.name, None)
+        if ruleset is not None:
+            durable_rules_engine.delete_ruleset(ruleset._handle)
+
+
+def run_rules(rules: list[LoadedRule], facts: list[dict]) -> list[Hit]:
+    return RuleRun(rules).run(facts)
+
+
+def hits_table(hits: list[Hit], run_id: str) -> pd.DataFrame:
+    """The validated rule-hits table (plus a ``band_floor`` column for floor rules)."""
+    if not hits:
+        return empty_frame(RuleHitsTable)
+    rows = [{"run_id": run_id, "source": h.source, "target": h.target, "window_start": h.window_start,
+             "window_end": h.window_end, "rule_id": h.rule_id, "contribution": h.contribution,
+             "signal_ids": h.signal_ids, "explanation": h.explanation} for h in hits]
+    df = pd.DataFrame(rows).sort_values(["source", "target", "window_start", "rule_id"]).reset_index(drop=True)
+    return validate(RuleHitsTable, df, "rule_hits")
+
+
+def floors_of(hits: list[Hit]) -> dict[tuple[str, str, str], str]:
+    """Band floors set by rules, per (source, target, window_start)."""
+    order = ["LOW", "GUARDED", "ELEVATED", "HIGH", "SEVERE"]
+    floors: dict[tuple[str, str, str], str] = {}
+    for h in hits:
+        if h.band_floor:
+            key = (h.source, h.target, h.window_start)
+            if key not in floors or order.index(h.band_floor) > order.index(floors[key]):
+                floors[key] = h.band_floor
+    return floors

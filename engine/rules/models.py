@@ -1,0 +1,288 @@
+"""Rule files: pydantic models, loading with line numbers, and `rules check`.
+
+A rule file is ``{rules: [rule, ...]}``. A rule::
+
+    id: mobilise-then-threaten          # kebab-case, unique across files
+    description: ...
+    when:
+      signal: {type: [THREATEN], negated: false}        # one signal group, or
+      sequence:                                         # two or more, correlated on the pair
+        - {type: MOBILIZE}
+        - {type: [THREATEN, ATTACK], direction: same}   # same | reverse (B->A)
+      within_days: 14
+    then:
+      add: 20                                           # points (negative dampens)
+      scale_by: [intensity, confidence, recency, volume]
+      for_pair: {source: target, target: location}      # optional derived pair
+      band_floor: ELEVATED                              # optional
+    examples:
+      fires: [{signals: [{source: IRN, target: ISR, type: MOBILIZE, day: 0}, ...]}]
+      quiet: [...]
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from engine.schemas import SIGNAL_TYPES
+from engine.yamlio import DuplicateKeyError, LineDict, LineList, line_of, load_yaml
+
+MODES = ["actual", "planned", "hypothetical", "negated"]
+STATUSES = ["past", "ongoing", "planned", "unknown"]
+SCALES = ["intensity", "confidence", "recency", "volume"]
+PAIR_FIELDS = ["source", "target", "location", "source_patron", "target_patron"]
+BANDS = ["LOW", "GUARDED", "ELEVATED", "HIGH", "SEVERE"]
+ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignalCondition(Strict):
+    """Conditions on one signal group (all signals of one type and mode for a pair and window)."""
+
+    type: list[str] | str | None = Field(None, description="signal type(s)")
+    mode: list[str] | str | None = Field(None, description="actual, planned, hypothetical, negated")
+    negated: bool | None = None
+    hypothetical: bool | None = None
+    status: list[str] | str | None = None
+    location: Literal["any", "none", "third-country"] | str | None = Field(
+        None, description="'any' (a launch point is known), 'none', 'third-country' (neither source nor target), or a code")
+    source_is_proxy: bool | None = Field(None, description="the source has a patron (proxy_of)")
+    min_count: int | None = Field(None, ge=1)
+    min_intensity: float | None = Field(None, ge=0, le=1)
+    direction: Literal["same", "reverse"] = Field("same", description="in a sequence: relative to the first step")
+
+    @field_validator("type", "mode", "status")
+    @classmethod
+    def _as_list(cls, value):
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("type")
+    @classmethod
+    def _types(cls, value):
+        for v in value or []:
+            if v not in SIGNAL_TYPES:
+                hint = difflib.get_close_matches(v, SIGNAL_TYPES, n=1)
+                raise ValueError(f"unknown signal type {v!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+        return value
+
+    @field_validator("mode")
+    @classmethod
+    def _modes(cls, value):
+        for v in value or []:
+            if v not in MODES:
+                hint = difflib.get_close_matches(v, MODES, n=1)
+                raise ValueError(f"unknown mode {v!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+        return value
+
+    @field_validator("status")
+    @classmethod
+    def _statuses(cls, value):
+        for v in value or []:
+            if v not in STATUSES:
+                raise ValueError(f"unknown status {v!r} (one of {', '.join(STATUSES)})")
+        return value
+
+
+class When(Strict):
+    signal: SignalCondition | None = None
+    sequence: list[SignalCondition] | None = Field(None, min_length=2, max_length=4)
+    within_days: int | None = Field(None, description="time window of a sequence, in days")
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        if (self.signal is None) == (self.sequence is None):
+            raise ValueError("give exactly one of 'signal' or 'sequence'")
+        if self.sequence is not None:
+            if self.within_days is None:
+                raise ValueError("a sequence needs 'within_days'")
+            if not 1 <= self.within_days <= 365:
+                raise ValueError(f"within_days must be between 1 and 365, got {self.within_days}")
+        elif self.within_days is not None:
+            raise ValueError("'within_days' only applies to a sequence")
+        return self
+
+
+class ForPair(Strict):
+    source: Literal["source", "target", "location", "source_patron", "target_patron"] = "source"
+    target: Literal["source", "target", "location", "source_patron", "target_patron"] = "target"
+
+
+class Then(Strict):
+    add: float = Field(..., ge=-100, le=100, description="points added to the pair (negative dampens)")
+    scale_by: list[Literal["intensity", "confidence", "recency", "volume"]] = Field(default_factory=list)
+    for_pair: ForPair | None = Field(None, description="credit a derived pair instead of the signal's own")
+    share: float = Field(1.0, ge=0, le=1, description="fraction of the points given (e.g. proxy roll-up)")
+    half_life_days: float = Field(14.0, gt=0, le=365)
+    band_floor: Literal["LOW", "GUARDED", "ELEVATED", "HIGH", "SEVERE"] | None = None
+
+
+class ExampleSignal(Strict):
+    source: str
+    target: str
+    type: str
+    day: int = 0
+    negated: bool = False
+    hypothetical: bool = False
+    status: str = "past"
+    location: str = ""
+    intensity: float = Field(0.8, ge=0, le=1)
+    confidence: float = Field(0.9, ge=0, le=1)
+    count: int = Field(1, ge=1)
+
+    @field_validator("type")
+    @classmethod
+    def _type(cls, value):
+        if value not in SIGNAL_TYPES:
+            hint = difflib.get_close_matches(value, SIGNAL_TYPES, n=1)
+            raise ValueError(f"unknown signal type {value!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+        return value
+
+
+class Example(Strict):
+    signals: list[ExampleSignal] = Field(..., min_length=1)
+    pair: tuple[str, str] | None = Field(None, description="the pair the rule must credit (default: first signal's)")
+
+
+class Examples(Strict):
+    fires: list[Example] = Field(..., min_length=1)
+    quiet: list[Example] = Field(..., min_length=1)
+
+
+class Rule(Strict):
+    id: str
+    description: str = Field(..., min_length=5)
+    when: When
+    then: Then
+    examples: Examples
+
+    @field_validator("id")
+    @classmethod
+    def _kebab(cls, value):
+        if not ID_RE.match(value):
+            raise ValueError(f"rule id {value!r} must be kebab-case (lower-case words joined by '-')")
+        return value
+
+
+class RuleFile(Strict):
+    rules: list[Rule]
+
+
+# --------------------------------------------------------------------------- loading and checks
+class LoadedRule:
+    """A validated rule with where it came from."""
+
+    def __init__(self, rule: Rule, file: Path, line: int):
+        self.rule = rule
+        self.file = file
+        self.line = line
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+
+def _line_for(raw, loc: tuple) -> int:
+    """Walk a pydantic error location through the LineDict/LineList tree to the nearest line."""
+    node, line = raw, line_of(raw)
+    for part in loc:
+        if isinstance(node, LineDict) and part in node:
+            line = line_of(node, part, line)
+            node = node[part]
+        elif isinstance(node, LineList) and isinstance(part, int) and part < len(node):
+            line = line_of(node, part, line)
+            node = node[part]
+        else:
+            break
+    return line
+
+
+def _message(err: dict) -> str:
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        field = err["loc"][-1]
+        allowed = _allowed_fields(err["loc"])
+        hint = difflib.get_close_matches(str(field), allowed, n=1)
+        return f"unknown field {field!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+    where = ".".join(str(p) for p in err["loc"][2:])
+    return f"{where}: {msg}" if where else msg
+
+
+def _allowed_fields(loc: tuple) -> list[str]:
+    names = [str(p) for p in loc if isinstance(p, str)]
+    parent = names[-2] if len(names) >= 2 else "rule"
+    model = {"when": When, "then": Then, "signal": SignalCondition, "sequence": SignalCondition,
+             "examples": Examples, "for_pair": ForPair, "signals": ExampleSignal, "fires": Example,
+             "quiet": Example}.get(parent, Rule)
+    return list(model.model_fields)
+
+
+def rule_files(path: str | Path) -> list[Path]:
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    scoring = path / "scoring" if (path / "scoring").is_dir() else path
+    return sorted(scoring.glob("*.yaml"))
+
+
+def check_rules(path: str | Path) -> tuple[list[LoadedRule], list[str]]:
+    """Validate every rule file under ``path``; return the good rules and ``FILE:LINE: id: message`` problems."""
+    problems: list[str] = []
+    loaded: list[LoadedRule] = []
+    seen: dict[str, str] = {}
+    files = rule_files(path)
+    if not files:
+        problems.append(f"{path}:1: -: no rule files found (expected *.yaml under {path}/scoring/)")
+    for file in files:
+        try:
+            raw = load_yaml(file)
+        except DuplicateKeyError as exc:
+            problems.append(f"{file}:{exc.line}: -: {exc}")
+            continue
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            problems.append(f"{file}:{(mark.line + 1) if mark else 1}: -: YAML syntax error: {getattr(exc, 'problem', exc)}")
+            continue
+        if not isinstance(raw, dict) or not isinstance(raw.get("rules"), list):
+            problems.append(f"{file}:1: -: a rule file is a mapping with a 'rules' list")
+            continue
+        for i, entry in enumerate(raw["rules"]):
+            line = line_of(raw["rules"], i)
+            rid = str(entry.get("id", f"rule#{i + 1}")) if isinstance(entry, dict) else f"rule#{i + 1}"
+            try:
+                rule = Rule.model_validate(entry)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    problems.append(f"{file}:{_line_for(entry, err['loc'])}: {rid}: {_message(err)}")
+                continue
+            if rule.id in seen:
+                problems.append(f"{file}:{line_of(entry, 'id', line)}: {rule.id}: duplicate rule id (first at {seen[rule.id]})")
+                continue
+            seen[rule.id] = f"{file}:{line}"
+            loaded.append(LoadedRule(rule, file, line))
+    return loaded, problems
+
+
+def load_rules(path: str | Path) -> list[LoadedRule]:
+    """Load and validate all rules under ``path``; raise RuleFileError listing every problem."""
+    from engine.errors import RuleFileError
+
+    rules, problems = check_rules(path)
+    if problems:
+        raise RuleFileError(problems)
+    return rules
+
+
+def json_schema() -> dict:
+    """JSON Schema of a rule file, generated from the same models that validate it."""
+    schema = RuleFile.model_json_schema()
+    schema["title"] = "Escalation engine rule file"
+    return schema
