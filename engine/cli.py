@@ -135,7 +135,7 @@ def rules_check(path: Path = typer.Argument(Path("rules"), help="A rules folder 
             if (path / name).exists():
                 problems += checker(path / name)[1]
     for problem in problems:
-        console.print(problem, highlight=False, markup=False)
+        print(problem)
     if problems:
         err.print(f"[red]{len(problems)} problem(s)[/red]")
         raise typer.Exit(1)

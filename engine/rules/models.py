@@ -97,6 +97,13 @@ class When(Strict):
     sequence: list[SignalCondition] | None = Field(None, min_length=2, max_length=4)
     within_days: int | None = Field(None, description="time window of a sequence, in days")
 
+    @field_validator("within_days")
+    @classmethod
+    def _window(cls, value):
+        if value is not None and not 1 <= value <= 365:
+            raise ValueError(f"within_days must be between 1 and 365, got {value}")
+        return value
+
     @model_validator(mode="after")
     def _one_kind(self):
         if (self.signal is None) == (self.sequence is None):
@@ -104,8 +111,6 @@ class When(Strict):
         if self.sequence is not None:
             if self.within_days is None:
                 raise ValueError("a sequence needs 'within_days'")
-            if not 1 <= self.within_days <= 365:
-                raise ValueError(f"within_days must be between 1 and 365, got {self.within_days}")
         elif self.within_days is not None:
             raise ValueError("'within_days' only applies to a sequence")
         return self
@@ -212,7 +217,7 @@ def _message(err: dict) -> str:
         allowed = _allowed_fields(err["loc"])
         hint = difflib.get_close_matches(str(field), allowed, n=1)
         return f"unknown field {field!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
-    where = ".".join(str(p) for p in err["loc"][2:])
+    where = ".".join(str(p) for p in err["loc"])
     return f"{where}: {msg}" if where else msg
 
 

@@ -1,0 +1,180 @@
+"""Rule files: checks with FILE:LINE messages, examples through the full rule set, isolation, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+
+import pandas as pd
+import pytest
+
+from engine.errors import RuleActionError
+from engine.nlp.lexicon import load_actors
+from engine.paths import ACTORS_FILE, RULES_DIR
+from engine.rules.engine import RuleRun, run_rules, signal_groups
+from engine.rules.models import check_rules, load_rules
+from engine.rules.testing import run_examples
+
+GOOD = """\
+rules:
+  - id: base-attack
+    description: An attack that happened.
+    when:
+      signal: {type: ATTACK, mode: actual}
+    then: {add: 15, scale_by: [intensity]}
+    examples:
+      fires: [{signals: [{source: IRN, target: ISR, type: ATTACK}]}]
+      quiet: [{signals: [{source: IRN, target: ISR, type: ATTACK, negated: true}]}]
+"""
+
+BROKEN = [
+    # (what is wrong, replacement of one line or snippet, expected line, expected text)
+    ("unknown signal type", ("type: ATTACK, mode: actual", "type: ATACK, mode: actual"), 5, "did you mean 'ATTACK'"),
+    ("unknown field", ("then: {add: 15,", "then: {ad: 15, add: 15,"), 6, "unknown field 'ad' (did you mean 'add'?)"),
+    ("weight out of range", ("add: 15", "add: 500"), 6, "less than or equal to 100"),
+    ("bad id", ("id: base-attack", "id: Base_Attack"), 2, "kebab-case"),
+    ("unknown scale", ("scale_by: [intensity]", "scale_by: [intensty]"), 6, "scale_by"),
+    ("unknown mode", ("mode: actual", "mode: actuel"), 5, "did you mean 'actual'"),
+    ("missing examples", ("    examples:\n      fires: [{signals: [{source: IRN, target: ISR, type: ATTACK}]}]\n"
+                          "      quiet: [{signals: [{source: IRN, target: ISR, type: ATTACK, negated: true}]}]\n", ""),
+     2, "examples"),
+    ("duplicate key", ("    description: An attack that happened.\n",
+                       "    description: An attack that happened.\n    description: twice\n"), 4, "duplicate key 'description'"),
+    ("YAML syntax", ("then: {add: 15, scale_by: [intensity]}", "then: {add: 15, scale_by: [intensity}"), 6, "YAML syntax error"),
+    ("bad example signal type", ("quiet: [{signals: [{source: IRN, target: ISR, type: ATTACK, negated: true}]}]",
+                                 "quiet: [{signals: [{source: IRN, target: ISR, type: HUG, negated: true}]}]"), 9, "unknown signal type 'HUG'"),
+]
+
+SEQUENCE_BAD_WINDOW = """\
+rules:
+  - id: spiral
+    description: Threats both ways.
+    when:
+      sequence:
+        - {type: THREATEN}
+        - {type: THREATEN, direction: reverse}
+      within_days: 0
+    then: {add: 10}
+    examples:
+      fires: [{signals: [{source: A, target: B, type: THREATEN}]}]
+      quiet: [{signals: [{source: A, target: B, type: THREATEN}]}]
+"""
+
+
+def _write(tmp_path, text, name="rules.yaml"):
+    folder = tmp_path / "scoring"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(text)
+    return folder / name
+
+
+def test_good_file_passes(tmp_path):
+    _write(tmp_path, GOOD)
+    rules, problems = check_rules(tmp_path)
+    assert problems == [] and [r.id for r in rules] == ["base-attack"]
+
+
+@pytest.mark.parametrize("what,change,line,text", BROKEN, ids=[b[0] for b in BROKEN])
+def test_broken_rule_file_points_at_line(tmp_path, what, change, line, text):
+    old, new = change
+    assert old in GOOD
+    path = _write(tmp_path, GOOD.replace(old, new))
+    _, problems = check_rules(tmp_path)
+    assert problems, what
+    assert any(p.startswith(f"{path}:{line}:") and text in p for p in problems), problems
+
+
+def test_bad_window_and_duplicate_ids(tmp_path):
+    path = _write(tmp_path, SEQUENCE_BAD_WINDOW)
+    other = _write(tmp_path, GOOD, "other.yaml")
+    _write(tmp_path, GOOD, "zz_again.yaml")
+    _, problems = check_rules(tmp_path)
+    assert any(p.startswith(f"{path}:8: spiral:") and "within_days must be between 1 and 365" in p for p in problems)
+    assert any("zz_again.yaml:2: base-attack: duplicate rule id" in p and str(other) in p for p in problems)
+
+
+def test_cli_rules_check_exit_code(tmp_path):
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+
+    _write(tmp_path, GOOD.replace("type: ATTACK, mode", "type: ATACK, mode"))
+    result = CliRunner().invoke(app, ["rules", "check", str(tmp_path)])
+    assert result.exit_code == 1 and "rules.yaml:5: base-attack: when.signal.type" in result.output
+    assert CliRunner().invoke(app, ["rules", "check", str(RULES_DIR)]).exit_code == 0
+
+
+def test_shipped_rules_examples_pass_with_all_rules_loaded():
+    rules = load_rules(RULES_DIR)
+    ids = {r.id for r in rules}
+    assert {"host-state-exposure", "proxy-rollup", "mobilise-then-threaten", "reciprocal-hostility"} <= ids
+    results = run_examples(rules, load_actors(ACTORS_FILE))
+    assert all(r.passed for r in results), [r for r in results if not r.passed]
+    assert {r.rule_id for r in results if r.kind == "fires"} == ids
+    assert {r.rule_id for r in results if r.kind == "quiet"} == ids
+
+
+def _signals(rows):
+    base = {"negated": False, "hypothetical": False, "status": "past", "location": "", "intensity": 0.8,
+            "confidence": 0.9}
+    return pd.DataFrame([dict(base, signal_id=f"s{i}", **r) for i, r in enumerate(rows)])
+
+
+def test_two_runs_with_different_rules_are_independent(tmp_path):
+    actors = load_actors(ACTORS_FILE)
+    facts = signal_groups(_signals([{"source": "IRN", "target": "ISR", "signal": "ATTACK", "date": "2024-11-04"}]),
+                          actors)
+    _write(tmp_path, GOOD.replace("add: 15", "add: 40"))
+    first = run_rules(load_rules(RULES_DIR), facts)
+    second = run_rules(load_rules(tmp_path), facts)
+    third = run_rules(load_rules(RULES_DIR), facts)
+    assert [h.contribution for h in first if h.rule_id == "base-attack"] == \
+           [h.contribution for h in third if h.rule_id == "base-attack"]
+    assert [h.contribution for h in second] == [pytest.approx(40 * 0.8)]
+
+
+def test_exception_in_action_is_raised_naming_the_rule(monkeypatch):
+    import engine.rules.engine as eng
+
+    actors = load_actors(ACTORS_FILE)
+    facts = signal_groups(_signals([{"source": "IRN", "target": "ISR", "signal": "ATTACK", "date": "2024-11-04"}]),
+                          actors)
+
+    def broken(rule, facts):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(eng, "contribution_of", broken)
+    with pytest.raises(RuleActionError, match=r"rule 'base-attack' failed on pair IRN->ISR: ZeroDivisionError"):
+        RuleRun(load_rules(RULES_DIR)).run(facts)
+
+
+def test_many_signals_do_not_multiply_the_score():
+    actors = load_actors(ACTORS_FILE)
+    rows = [{"source": "IRN", "target": "ISR", "signal": s, "date": "2024-11-04"} for s in ["THREATEN"] * 500]
+    rows += [{"source": "IRN", "target": "ISR", "signal": "MOBILIZE", "date": "2024-11-04"}] * 500
+    hits = run_rules(load_rules(RULES_DIR), signal_groups(_signals(rows), actors))
+    per_rule = {h.rule_id: h.contribution for h in hits}
+    assert len([h for h in hits if h.rule_id == "mobilise-then-threaten"]) == 1
+    assert per_rule["base-threat"] <= 8 * 3  # volume factor capped at 3
+
+
+def test_durable_or_quirk():
+    """durable-rules 2.0.28 ignores correlation terms placed after an $or; the compiler puts them first."""
+    actors = load_actors(ACTORS_FILE)
+    rows = [{"source": "ISR", "target": "IRN", "signal": "THREATEN", "date": "2024-11-04"},
+            {"source": "ISR", "target": "IRN", "signal": "ATTACK", "date": "2024-11-05"}]
+    hits = run_rules(load_rules(RULES_DIR), signal_groups(_signals(rows), actors))
+    assert "reciprocal-hostility" not in {h.rule_id for h in hits}
+
+
+def test_seed_article_host_state_and_proxy(seed_article_signals):
+    actors = load_actors(ACTORS_FILE)
+    hits = run_rules(load_rules(RULES_DIR), signal_groups(seed_article_signals, actors, "week", dt.date(2024, 11, 1)))
+    host = [h for h in hits if h.rule_id == "host-state-exposure" and (h.source, h.target) == ("ISR", "IRQ")]
+    assert host
+    sentences = set(seed_article_signals.set_index("signal_id").loc[
+        [i for h in host for i in h.signal_ids.split(";")], "sentence"])
+    assert all("from Iraqi soil" in s for s in sentences)
+    proxy = [h for h in hits if h.rule_id == "proxy-rollup"]
+    assert proxy and all(h.source == "IRN" for h in proxy)
+    assert any("IRQUAF->" in h.explanation for h in proxy)
