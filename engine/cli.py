@@ -123,6 +123,68 @@ def evaluate_extraction(gold: Path = typer.Argument(..., help="cameo_gold.jsonl 
     console.print(render_evaluation(evaluate_gold(gold)))
 
 
+def _score(inputs, out, date, max_chars, window, rules, degraded):
+    from engine.scoring import Scorer
+
+    result = _ingest(inputs, date, max_chars, out)
+    scorer = Scorer(rules=rules, granularity=window, degraded=degraded)
+    if scorer.extractor.model.degraded:
+        err.print(f"[bold red]{scorer.extractor.model.describe()}[/bold red]")
+    with _progress(len(result.documents)) as progress:
+        task = progress.add_task("scoring", total=len(result.documents))
+        return scorer.score([], ingest=result, progress=lambda n: progress.advance(task, n))
+
+
+def _print_ranked(scored, limit: int = 15) -> None:
+    ranked = scored.ranked()
+    table = Table(title=f"Top pairs ({len(ranked)} in all)")
+    for col in ("source", "target", "window", "rules score", "signals", "hits"):
+        table.add_column(col)
+    for r in ranked.head(limit).itertuples():
+        table.add_row(r.source, r.target, r.window_start, f"{r.rules_score:+.1f}", str(r.n_signals), str(r.n_rule_hits))
+    console.print(table)
+
+
+@app.command()
+def score(
+    inputs: list[Path] = typer.Argument(..., help="Text files, folders, .jsonl or .csv files."),
+    out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
+    date: str | None = typer.Option(None, help="Date (YYYY-MM-DD) for records that carry none."),
+    max_chars: int = typer.Option(200_000, help="Reject documents longer than this many characters."),
+    window: str = typer.Option("week", help="Window: day, week or month."),
+    rules: Path = typer.Option(Path(__file__).resolve().parent.parent / "rules", help="Rules folder."),
+    degraded: bool = typer.Option(False, help="Use spacy.blank('en') (no parser) - much worse results."),
+) -> None:
+    """Extract signals and apply the rules: writes signals, rule_hits and pair_scores (CSV + Parquet)."""
+    from engine.output import write_table
+
+    scored = _score(inputs, out, date, max_chars, window, rules, degraded)
+    for name in ("signals", "rule_hits", "pair_scores"):
+        write_table(getattr(scored, name), out, name)
+    scored.extraction.unknown_actors.to_csv(out / "unknown_actors.csv", index=False)
+    _print_ranked(scored)
+    console.print(f"tables written to {out}/")
+
+
+@app.command()
+def report(
+    inputs: list[Path] = typer.Argument(..., help="Text files, folders, .jsonl or .csv files."),
+    out: Path = typer.Option(Path("reports/latest"), "--out", help="Report folder."),
+    date: str | None = typer.Option(None, help="Date (YYYY-MM-DD) for records that carry none."),
+    max_chars: int = typer.Option(200_000, help="Reject documents longer than this many characters."),
+    window: str = typer.Option("week", help="Window: day, week or month."),
+    rules: Path = typer.Option(Path(__file__).resolve().parent.parent / "rules", help="Rules folder."),
+    degraded: bool = typer.Option(False, help="Use spacy.blank('en') (no parser) - much worse results."),
+) -> None:
+    """Score the inputs and write a self-contained HTML report (index.html), its tables and run.json."""
+    from engine.report.builder import build_report
+
+    scored = _score(inputs, out, date, max_chars, window, rules, degraded)
+    path = build_report(scored, out, inputs)
+    _print_ranked(scored)
+    console.print(f"report written to {path}")
+
+
 @rules_app.command("check")
 def rules_check(path: Path = typer.Argument(Path("rules"), help="A rules folder or one rule file.")) -> None:
     """Validate rule files (and the actor and signal dictionaries); print FILE:LINE: rule-id: message."""
