@@ -205,7 +205,7 @@ class SignalDetector:
                 more = self._actors_single(conj, speaker, depth)
                 if more:
                     result = _Actors(list(dict.fromkeys(result.codes + more.codes)),
-                                     f"{result.text} and {more.text}".strip(" and "), result.anaphora or more.anaphora)
+                                     " and ".join(t for t in (result.text, more.text) if t), result.anaphora or more.anaphora)
         return result
 
     def _actors_single(self, tok: Token, speaker: _Actors | None, depth: int) -> _Actors:
