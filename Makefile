@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: venv check-prereqs report test lint eval bench train evaluate-model screenshot clean
+.PHONY: venv check-prereqs report test lint eval bench clean
 
 venv: $(STAMP)
 
@@ -39,15 +39,6 @@ eval: venv
 
 bench: venv
 	$(BIN)/python -m engine.bench --shared $(SHARED)
-
-train: venv
-	$(BIN)/escalation train --events $(SHARED)/data/events/icews18_full.csv.gz
-
-evaluate-model: venv
-	$(BIN)/escalation evaluate-model --events $(SHARED)/data/events/icews18_full.csv.gz --long-range $(SHARED)/data/events/icews0515_sample.csv.gz
-
-screenshot: report
-	$(BIN)/python -m engine.report.screenshot reports/seed/index.html reports/seed/screenshot.png
 
 clean:
 	rm -rf $(VENV) reports/seed
