@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
+
+def did_you_mean(value: object, options: Iterable[str]) -> str:
+    """' (did you mean 'X'?)' for the closest option, or '' when nothing is close."""
+    hint = difflib.get_close_matches(str(value), list(options), n=1)
+    return f" (did you mean {hint[0]!r}?)" if hint else ""
+
 
 class EngineError(Exception):
     """Base class for every error the engine raises on purpose."""

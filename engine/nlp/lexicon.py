@@ -5,7 +5,6 @@ Both are validated on load; every problem is reported as ``FILE:LINE: id: messag
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from engine.errors import ConfigError
+from engine.errors import ConfigError, did_you_mean
 from engine.schemas import SIGNAL_TYPES
 from engine.yamlio import DuplicateKeyError, line_of, load_yaml
 
@@ -94,9 +93,8 @@ def check_actor_file(path: str | Path) -> tuple[ActorDictionary | None, list[str
             problems.append(_problem(path, line, code, "code must be capital letters (ISO-3 country + role)"))
         for key in entry:
             if key not in ACTOR_FIELDS:
-                hint = difflib.get_close_matches(str(key), ACTOR_FIELDS, n=1)
-                extra = f" (did you mean {hint[0]!r}?)" if hint else ""
-                problems.append(_problem(path, line_of(entry, key, line), code, f"unknown field {key!r}{extra}"))
+                problems.append(_problem(path, line_of(entry, key, line), code,
+                                         f"unknown field {key!r}{did_you_mean(key, ACTOR_FIELDS)}"))
 
     entries = {str(e["code"]): e for e in raw_actors if isinstance(e, dict) and "code" in e}
     actors: dict[str, Actor] = {}
@@ -203,9 +201,8 @@ def check_signal_file(path: str | Path) -> tuple[SignalLexicon | None, list[str]
     types = data.get("signal_types") or {}
     for name in types:
         if name not in SIGNAL_TYPES:
-            hint = difflib.get_close_matches(name, SIGNAL_TYPES, n=1)
-            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
-            problems.append(_problem(path, line_of(types, name), name, f"unknown signal type{extra}"))
+            problems.append(_problem(path, line_of(types, name), name,
+                                     f"unknown signal type{did_you_mean(name, SIGNAL_TYPES)}"))
     triggers = []
     seen: dict[str, int] = {}
     matcher = Matcher(Vocab())
@@ -218,9 +215,8 @@ def check_signal_file(path: str | Path) -> tuple[SignalLexicon | None, list[str]
         seen[tid] = line
         sig = str(t.get("signal", ""))
         if sig not in types:
-            hint = difflib.get_close_matches(sig, list(types), n=1)
-            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
-            problems.append(_problem(path, line_of(t, "signal", line), tid, f"unknown signal type {sig!r}{extra}"))
+            problems.append(_problem(path, line_of(t, "signal", line), tid,
+                                     f"unknown signal type {sig!r}{did_you_mean(sig, types)}"))
             continue
         conf = float(t.get("confidence", 0.8))
         if not 0 < conf <= 1:
@@ -243,9 +239,8 @@ def check_signal_file(path: str | Path) -> tuple[SignalLexicon | None, list[str]
                     problems.append(_problem(path, line_of(context, key), key,
                                              f"{word!r} is not a word; quote it (YAML reads on/off/yes/no as booleans)"))
         if key not in CONTEXT_KEYS:
-            hint = difflib.get_close_matches(key, CONTEXT_KEYS, n=1)
-            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
-            problems.append(_problem(path, line_of(context, key), key, f"unknown context key{extra}"))
+            problems.append(_problem(path, line_of(context, key), key,
+                                     f"unknown context key{did_you_mean(key, CONTEXT_KEYS)}"))
     lexicon = SignalLexicon(path, dict(types), triggers, dict(context), dict(data.get("confidence") or {}))
     return (lexicon if not problems else None), problems
 

@@ -22,7 +22,6 @@ A rule file is ``{rules: [rule, ...]}``. A rule::
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 from typing import Literal
@@ -30,6 +29,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from engine.errors import did_you_mean
 from engine.schemas import SIGNAL_TYPES
 from engine.yamlio import DuplicateKeyError, LineDict, LineList, line_of, load_yaml
 
@@ -39,6 +39,14 @@ SCALES = ["intensity", "confidence", "recency", "volume"]
 PAIR_FIELDS = ["source", "target", "location", "source_patron", "target_patron"]
 BANDS = ["LOW", "GUARDED", "ELEVATED", "HIGH", "SEVERE"]
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def _check_choices(values, allowed: list[str], what: str):
+    """Raise on the first value not in ``allowed``, suggesting the closest one."""
+    for v in [values] if isinstance(values, str) else values or []:
+        if v not in allowed:
+            raise ValueError(f"unknown {what} {v!r}" + (did_you_mean(v, allowed) or f" (one of {', '.join(allowed)})"))
+    return values
 
 
 class Strict(BaseModel):
@@ -68,28 +76,17 @@ class SignalCondition(Strict):
     @field_validator("type")
     @classmethod
     def _types(cls, value):
-        for v in value or []:
-            if v not in SIGNAL_TYPES:
-                hint = difflib.get_close_matches(v, SIGNAL_TYPES, n=1)
-                raise ValueError(f"unknown signal type {v!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
-        return value
+        return _check_choices(value, SIGNAL_TYPES, "signal type")
 
     @field_validator("mode")
     @classmethod
     def _modes(cls, value):
-        for v in value or []:
-            if v not in MODES:
-                hint = difflib.get_close_matches(v, MODES, n=1)
-                raise ValueError(f"unknown mode {v!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
-        return value
+        return _check_choices(value, MODES, "mode")
 
     @field_validator("status")
     @classmethod
     def _statuses(cls, value):
-        for v in value or []:
-            if v not in STATUSES:
-                raise ValueError(f"unknown status {v!r} (one of {', '.join(STATUSES)})")
-        return value
+        return _check_choices(value, STATUSES, "status")
 
 
 class When(Strict):
@@ -146,10 +143,7 @@ class ExampleSignal(Strict):
     @field_validator("type")
     @classmethod
     def _type(cls, value):
-        if value not in SIGNAL_TYPES:
-            hint = difflib.get_close_matches(value, SIGNAL_TYPES, n=1)
-            raise ValueError(f"unknown signal type {value!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
-        return value
+        return _check_choices(value, SIGNAL_TYPES, "signal type")
 
 
 class Example(Strict):
@@ -214,9 +208,7 @@ def _message(err: dict) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         field = err["loc"][-1]
-        allowed = _allowed_fields(err["loc"])
-        hint = difflib.get_close_matches(str(field), allowed, n=1)
-        return f"unknown field {field!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+        return f"unknown field {field!r}{did_you_mean(field, _allowed_fields(err['loc']))}"
     where = ".".join(str(p) for p in err["loc"])
     return f"{where}: {msg}" if where else msg
 
