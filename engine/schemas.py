@@ -61,12 +61,25 @@ class SignalsTable(pa.DataFrameModel):
         )
 
 
-class RuleHitsTable(pa.DataFrameModel):
+class DirectedPairTable(pa.DataFrameModel):
+    """Base of the tables keyed by a directed pair of known actors: both codes present, and different."""
+
+    source: Series[str] = pa.Field(str_length={"min_value": 1})
+    target: Series[str] = pa.Field(str_length={"min_value": 1})
+
+    class Config:
+        strict = True
+        coerce = True
+
+    @pa.dataframe_check(error="source and target must differ")
+    def source_differs_from_target(cls, df: pd.DataFrame) -> Series[bool]:
+        return df["source"] != df["target"]
+
+
+class RuleHitsTable(DirectedPairTable):
     """One row per rule firing; a pair's rules score is the sum of its rows' contributions."""
 
     run_id: Series[str]
-    source: Series[str] = pa.Field(str_length={"min_value": 1})
-    target: Series[str] = pa.Field(str_length={"min_value": 1})
     window_start: Series[str] = pa.Field(str_matches=ISO_DATE)
     window_end: Series[str] = pa.Field(str_matches=ISO_DATE)
     rule_id: Series[str] = pa.Field(str_matches=r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -74,65 +87,19 @@ class RuleHitsTable(pa.DataFrameModel):
     signal_ids: Series[str]
     explanation: Series[str]
 
-    class Config:
-        strict = True
-        coerce = True
 
-    @pa.dataframe_check(error="source and target must differ")
-    def source_differs_from_target(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["source"] != df["target"]
-
-
-class DyadEventsTable(pa.DataFrameModel):
-    """Extracted signals and external CAMEO events in one shape; windows and features read only this."""
-
-    date: Series[pd.Timestamp]
-    source: Series[str] = pa.Field(str_length={"min_value": 1})
-    target: Series[str] = pa.Field(str_length={"min_value": 1})
-    source_fine: Series[str]
-    target_fine: Series[str]
-    signal: Series[str] = pa.Field(isin=SIGNAL_TYPES)
-    cameo: Series[str]
-    intensity: Series[float] = pa.Field(ge=0, le=1)
-    confidence: Series[float] = pa.Field(ge=0, le=1)
-    negated: Series[bool]
-    hypothetical: Series[bool]
-    proxy: Series[bool]
-    origin: Series[str]
-
-    class Config:
-        strict = True
-        coerce = True
-
-    @pa.dataframe_check(error="source and target must differ")
-    def source_differs_from_target(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["source"] != df["target"]
-
-
-class PairScoresTable(pa.DataFrameModel):
-    """One row per directed pair and window: rules part, model part, combined 0-100 score and band."""
+class RulePairScoresTable(DirectedPairTable):
+    """Per directed pair and window: the rules score (sum of its rule hits) and its evidence count."""
 
     run_id: Series[str]
     window_start: Series[str] = pa.Field(str_matches=ISO_DATE)
     window_end: Series[str] = pa.Field(str_matches=ISO_DATE)
-    source: Series[str] = pa.Field(str_length={"min_value": 1})
-    target: Series[str] = pa.Field(str_length={"min_value": 1})
     rules_score: Series[float]
-    model_probability: Series[float] = pa.Field(ge=0, le=1)
-    score: Series[float] = pa.Field(ge=0, le=100)
-    band: Series[str]
-    change: Series[float] = pa.Field(nullable=True)
     n_signals: Series[int] = pa.Field(ge=0)
-    top_drivers: Series[str]
+    n_rule_hits: Series[int] = pa.Field(ge=0)
 
     class Config:
-        strict = True
-        coerce = True
         unique = ["source", "target", "window_start"]
-
-    @pa.dataframe_check(error="source and target must differ")
-    def source_differs_from_target(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["source"] != df["target"]
 
 
 def _problems(exc: SchemaErrors | SchemaError, df: pd.DataFrame) -> list[str]:

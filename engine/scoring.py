@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import pandera.pandas as pa
-from pandera.typing.pandas import Series
 
 from engine.ingest import IngestResult
 from engine.nlp.extract import Extraction, as_documents, get_extractor
@@ -21,29 +19,10 @@ from engine.nlp.lexicon import load_actors
 from engine.paths import ACTORS_FILE, RULES_DIR, SIGNALS_FILE
 from engine.rules.engine import hits_table, run_rules, signal_groups, window_of
 from engine.rules.models import load_rules
-from engine.schemas import ISO_DATE, validate
+from engine.schemas import RulePairScoresTable, validate
 
-
-class RulePairScoresTable(pa.DataFrameModel):
-    """Per directed pair and window: the rules score (sum of its rule hits) and its evidence count."""
-
-    run_id: Series[str]
-    window_start: Series[str] = pa.Field(str_matches=ISO_DATE)
-    window_end: Series[str] = pa.Field(str_matches=ISO_DATE)
-    source: Series[str] = pa.Field(str_length={"min_value": 1})
-    target: Series[str] = pa.Field(str_length={"min_value": 1})
-    rules_score: Series[float]
-    n_signals: Series[int] = pa.Field(ge=0)
-    n_rule_hits: Series[int] = pa.Field(ge=0)
-
-    class Config:
-        strict = True
-        coerce = True
-        unique = ["source", "target", "window_start"]
-
-    @pa.dataframe_check(error="source and target must differ")
-    def source_differs_from_target(cls, df: pd.DataFrame) -> Series[bool]:
-        return df["source"] != df["target"]
+PAIR_SCORE_COLUMNS = ["run_id", "window_start", "window_end", "source", "target", "rules_score", "n_signals",
+                      "n_rule_hits"]
 
 
 @dataclass
@@ -57,7 +36,6 @@ class ScoreResult:
     granularity: str = "week"
     started: str = ""
     seconds: float = 0.0
-    inputs: list[str] = field(default_factory=list)
 
     def explain(self, source: str, target: str) -> pd.DataFrame:
         """Rule hits of one pair with the sentences behind them."""
@@ -117,6 +95,5 @@ class Scorer:
             rows.append({"run_id": run_id, "window_start": wstart, "window_end": wend, "source": src, "target": tgt,
                          "rules_score": round(float(g["contribution"].sum()), 4),
                          "n_signals": int(counts.get((src, tgt, wstart), 0)), "n_rule_hits": len(g)})
-        columns = list(RulePairScoresTable.to_schema().columns)
-        df = pd.DataFrame(rows, columns=columns)
+        df = pd.DataFrame(rows, columns=PAIR_SCORE_COLUMNS)
         return validate(RulePairScoresTable, df, "pair_scores")
