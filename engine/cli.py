@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -20,6 +21,16 @@ rules_app = typer.Typer(help="Check and test the analysts' YAML rules.", no_args
 app.add_typer(rules_app, name="rules")
 console = Console()
 err = Console(stderr=True)
+
+# Options shared by the commands that read inputs.
+Inputs = Annotated[list[Path], typer.Argument(help="Text files, folders, .jsonl or .csv files.")]
+DateOpt = Annotated[str | None, typer.Option(help="Date (YYYY-MM-DD) for records that carry none, e.g. .txt files.")]
+MaxChars = Annotated[int, typer.Option(help="Reject documents longer than this many characters.")]
+Degraded = Annotated[bool, typer.Option(help="Use spacy.blank('en') (no parser) - much worse results.")]
+Window = Annotated[str, typer.Option(help="Window: day, week or month.")]
+RulesDir = Annotated[Path, typer.Option(help="Rules folder.")]
+RulePath = Annotated[Path, typer.Argument(help="A rules folder or one rule file.")]
+SHIPPED_RULES = Path(__file__).resolve().parent.parent / "rules"
 
 
 def _date_option(value: str | None) -> dt.date | None:
@@ -61,11 +72,11 @@ def _extract(result: IngestResult, degraded: bool):
 
 @app.command()
 def extract(
-    inputs: list[Path] = typer.Argument(..., help="Text files, folders, .jsonl or .csv files."),
-    out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
-    date: str | None = typer.Option(None, help="Date (YYYY-MM-DD) for records that carry none, e.g. .txt files."),
-    max_chars: int = typer.Option(200_000, help="Reject documents longer than this many characters."),
-    degraded: bool = typer.Option(False, help="Use spacy.blank('en') (no parser) - much worse results."),
+    inputs: Inputs,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
+    date: DateOpt = None,
+    max_chars: MaxChars = 200_000,
+    degraded: Degraded = False,
 ) -> None:
     """Extract signals: writes signals.csv/.parquet, unknown_actors.csv and rejected.jsonl."""
     from engine.output import write_table
@@ -87,8 +98,8 @@ def extract(
 
 @app.command()
 def explain(
-    text: str = typer.Argument(..., help="One text to analyse."),
-    date: str | None = typer.Option(None, help="Document date (YYYY-MM-DD)."),
+    text: Annotated[str, typer.Argument(help="One text to analyse.")],
+    date: Annotated[str | None, typer.Option(help="Document date (YYYY-MM-DD).")] = None,
 ) -> None:
     """Print the actors, signals, roles and flags found in one text."""
     from engine.nlp.extract import get_extractor
@@ -116,7 +127,7 @@ def explain(
 
 
 @app.command("evaluate-extraction")
-def evaluate_extraction(gold: Path = typer.Argument(..., help="cameo_gold.jsonl from ../shared/eval/")) -> None:
+def evaluate_extraction(gold: Annotated[Path, typer.Argument(help="cameo_gold.jsonl from ../shared/eval/")]) -> None:
     """Precision/recall/F1 per signal type and actor accuracy on a labelled set, next to a keyword baseline."""
     from engine.evaluation import evaluate_gold, render_evaluation
 
@@ -147,13 +158,13 @@ def _print_ranked(scored, limit: int = 15) -> None:
 
 @app.command()
 def score(
-    inputs: list[Path] = typer.Argument(..., help="Text files, folders, .jsonl or .csv files."),
-    out: Path = typer.Option(Path("out"), "--out", help="Output folder."),
-    date: str | None = typer.Option(None, help="Date (YYYY-MM-DD) for records that carry none."),
-    max_chars: int = typer.Option(200_000, help="Reject documents longer than this many characters."),
-    window: str = typer.Option("week", help="Window: day, week or month."),
-    rules: Path = typer.Option(Path(__file__).resolve().parent.parent / "rules", help="Rules folder."),
-    degraded: bool = typer.Option(False, help="Use spacy.blank('en') (no parser) - much worse results."),
+    inputs: Inputs,
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
+    date: DateOpt = None,
+    max_chars: MaxChars = 200_000,
+    window: Window = "week",
+    rules: RulesDir = SHIPPED_RULES,
+    degraded: Degraded = False,
 ) -> None:
     """Extract signals and apply the rules: writes signals, rule_hits and pair_scores (CSV + Parquet)."""
     from engine.output import write_table
@@ -168,13 +179,13 @@ def score(
 
 @app.command()
 def report(
-    inputs: list[Path] = typer.Argument(..., help="Text files, folders, .jsonl or .csv files."),
-    out: Path = typer.Option(Path("reports/latest"), "--out", help="Report folder."),
-    date: str | None = typer.Option(None, help="Date (YYYY-MM-DD) for records that carry none."),
-    max_chars: int = typer.Option(200_000, help="Reject documents longer than this many characters."),
-    window: str = typer.Option("week", help="Window: day, week or month."),
-    rules: Path = typer.Option(Path(__file__).resolve().parent.parent / "rules", help="Rules folder."),
-    degraded: bool = typer.Option(False, help="Use spacy.blank('en') (no parser) - much worse results."),
+    inputs: Inputs,
+    out: Annotated[Path, typer.Option(help="Report folder.")] = Path("reports/latest"),
+    date: DateOpt = None,
+    max_chars: MaxChars = 200_000,
+    window: Window = "week",
+    rules: RulesDir = SHIPPED_RULES,
+    degraded: Degraded = False,
 ) -> None:
     """Score the inputs and write a self-contained HTML report (index.html), its tables and run.json."""
     from engine.report.builder import build_report
@@ -186,7 +197,7 @@ def report(
 
 
 @rules_app.command("check")
-def rules_check(path: Path = typer.Argument(Path("rules"), help="A rules folder or one rule file.")) -> None:
+def rules_check(path: RulePath = Path("rules")) -> None:
     """Validate rule files (and the actor and signal dictionaries); print FILE:LINE: rule-id: message."""
     from engine.nlp.lexicon import check_actor_file, check_signal_file
     from engine.rules.models import check_rules
@@ -205,8 +216,9 @@ def rules_check(path: Path = typer.Argument(Path("rules"), help="A rules folder 
 
 
 @rules_app.command("test")
-def rules_test(path: Path = typer.Argument(Path("rules"), help="A rules folder or one rule file."),
-               actors: Path = typer.Option(None, help="Actor dictionary (default: PATH/actors.yaml or the shipped one).")) -> None:
+def rules_test(path: RulePath = Path("rules"),
+               actors: Annotated[Path | None, typer.Option(
+                   help="Actor dictionary (default: PATH/actors.yaml or the shipped one).")] = None) -> None:
     """Run every rule's examples (with all rules loaded); report pass/fail per example."""
     from engine.nlp.lexicon import load_actors
     from engine.paths import ACTORS_FILE
@@ -225,7 +237,7 @@ def rules_test(path: Path = typer.Argument(Path("rules"), help="A rules folder o
 
 
 @rules_app.command("schema")
-def rules_schema(out: Path = typer.Option(None, help="Write to this file instead of printing.")) -> None:
+def rules_schema(out: Annotated[Path | None, typer.Option(help="Write to this file instead of printing.")] = None) -> None:
     """Print the JSON Schema of rule files (for editor validation)."""
     import json
 
