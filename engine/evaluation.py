@@ -15,7 +15,6 @@ from pathlib import Path
 
 from rich.table import Table
 
-from engine.ingest import Document
 from engine.schemas import SIGNAL_TYPES
 
 
@@ -85,17 +84,14 @@ def evaluate_gold(path: str | Path) -> Evaluation:
 
     records = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
     extractor = get_extractor()
-    docs = [Document(id=r["id"], text=r["text"], date=None) for r in records]
-    signals = extractor.extract(docs).signals
     vocab = keyword_lemmas()
     engine, baseline = Scores(), Scores()
-    for record, doc in zip(records, extractor.nlp.pipe([r["text"] for r in records],
-                                                       disable=["escalation_actors", "escalation_signals"]), strict=True):
-        rows = signals[signals["doc_id"] == record["id"]]
+    # one parse per sentence serves both the engine's signals and the baseline's lemmas
+    for record, doc in zip(records, extractor.nlp.pipe([r["text"] for r in records]), strict=True):
         predicted: dict[str, list[tuple[str, str]]] = {}
-        for row in rows.itertuples():
-            if not row.negated:
-                predicted.setdefault(row.signal, []).append((row.source, row.target))
+        for sig in doc._.signals:
+            if not sig.negated:
+                predicted.setdefault(sig.signal, []).append((sig.source, sig.target))
         _score(engine, record, predicted)
         lemmas = {t.lemma_.lower() for t in doc}
         _score(baseline, record, {sig: [] for sig, words in vocab.items() if lemmas & words})
