@@ -7,12 +7,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RULES_DIR = Path(os.environ.get("ESCALATION_RULES", REPO_ROOT / "rules"))
-MODELS_DIR = Path(os.environ.get("ESCALATION_MODELS", REPO_ROOT / "models"))
 SHARED_DIR = Path(os.environ.get("ESCALATION_SHARED", REPO_ROOT.parent / "shared"))
 
 ACTORS_FILE = RULES_DIR / "actors.yaml"
 SIGNALS_FILE = RULES_DIR / "signals.yaml"
 EVENT_MAPPING_FILE = RULES_DIR / "cameo_mapping.yaml"
-SCORING_DIR = RULES_DIR / "scoring"
-SCORING_CONFIG_FILE = RULES_DIR / "scoring.yaml"
-MODEL_FILE = MODELS_DIR / "escalation-classifier.skops"

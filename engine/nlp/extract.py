@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -29,7 +29,6 @@ class Extraction:
     n_documents: int
     n_sentences: int
     n_words: int
-    per_doc_sentences: dict[str, list[str]] = field(default_factory=dict)
 
 
 class Extractor:
@@ -52,7 +51,6 @@ class Extractor:
         unknown: Counter = Counter()
         unknown_example: dict[tuple[str, str], str] = {}
         n_sent = n_words = 0
-        sentences: dict[str, list[str]] = {}
 
         def docs() -> Iterable:
             for d in documents:
@@ -64,7 +62,6 @@ class Extractor:
             sents = list(doc.sents)
             n_sent += len(sents)
             n_words += sum(1 for t in doc if not t.is_punct and not t.is_space)
-            sentences[document.id] = [s.text for s in sents]
             for text, label in doc._.unknown_actors:
                 unknown[(text, label)] += 1
                 unknown_example.setdefault((text, label), document.id)
@@ -78,7 +75,7 @@ class Extractor:
              for (t, lab), c in unknown.most_common()],
             columns=["text", "label", "count", "example_doc"],
         )
-        return Extraction(signals, unknown_df, self.model, len(documents), n_sent, n_words, sentences)
+        return Extraction(signals, unknown_df, self.model, len(documents), n_sent, n_words)
 
 
 def _row(document: Document, k: int, s) -> dict:

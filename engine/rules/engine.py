@@ -329,15 +329,3 @@ def hits_table(hits: list[Hit], run_id: str) -> pd.DataFrame:
              "signal_ids": h.signal_ids, "explanation": h.explanation} for h in hits]
     df = pd.DataFrame(rows).sort_values(["source", "target", "window_start", "rule_id"]).reset_index(drop=True)
     return validate(RuleHitsTable, df, "rule_hits")
-
-
-def floors_of(hits: list[Hit]) -> dict[tuple[str, str, str], str]:
-    """Band floors set by rules, per (source, target, window_start)."""
-    order = ["LOW", "GUARDED", "ELEVATED", "HIGH", "SEVERE"]
-    floors: dict[tuple[str, str, str], str] = {}
-    for h in hits:
-        if h.band_floor:
-            key = (h.source, h.target, h.window_start)
-            if key not in floors or order.index(h.band_floor) > order.index(floors[key]):
-                floors[key] = h.band_floor
-    return floors
