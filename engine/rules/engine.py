@@ -75,39 +75,60 @@ def mode_of(negated: bool, hypothetical: bool, status: str) -> str:
 def signal_groups(signals: pd.DataFrame, actors: ActorDictionary, granularity: str = "week",
                   reference_date: dt.date | None = None) -> list[dict]:
     """Aggregate dyadic signals into one fact per (pair, window, type, mode, launch point)."""
-    df = signals[(signals["source"] != "") & (signals["target"] != "")].copy()
+    df = signals[(signals["source"] != "") & (signals["target"] != "")]
     if df.empty:
         return []
     ref = (reference_date or dt.date.today()).isoformat()
-    df["date"] = df["date"].replace("", ref)
-    dates = pd.to_datetime(df["date"]).dt.date
-    df["_day"] = [day_number(d) for d in dates]
-    windows = [window_of(d, granularity) for d in dates]
-    df["_wstart"] = [w[0].isoformat() for w in windows]
-    df["_wend"] = [w[1].isoformat() for w in windows]
-    df["_mode"] = [mode_of(n, h, s) for n, h, s in zip(df["negated"], df["hypothetical"], df["status"], strict=True)]
-    df["_weight"] = df["intensity"] * df["confidence"]
-    facts = []
+    dates = df["date"].replace("", ref)
+    # per distinct date, not per row: a day's window and number are computed once
+    unique = {d: dt.date.fromisoformat(d) for d in dates.unique()}
+    windows = {d: window_of(day, granularity) for d, day in unique.items()}
+    modes = {(n, h, st): mode_of(n, h, st) for n, h, st in
+             df[["negated", "hypothetical", "status"]].drop_duplicates().itertuples(index=False)}
+    work = pd.DataFrame({
+        "source": df["source"].values, "target": df["target"].values,
+        "_wstart": dates.map(lambda d: windows[d][0].isoformat()).values,
+        "_wend": dates.map(lambda d: windows[d][1].isoformat()).values,
+        "signal": df["signal"].values,
+        "_mode": [modes[k] for k in zip(df["negated"], df["hypothetical"], df["status"], strict=True)],
+        "location": df["location"].values, "status": df["status"].values,
+        "_day": dates.map(lambda d: day_number(unique[d])).values,
+        "intensity": df["intensity"].astype(float).values, "confidence": df["confidence"].astype(float).values,
+        "signal_id": df["signal_id"].astype(str).values,
+    })
+    work["_weight"] = work["intensity"] * work["confidence"]
     keys = ["source", "target", "_wstart", "_wend", "signal", "_mode", "location"]
-    for (src, tgt, wstart, wend, sig, mode, loc), g in df.groupby(keys, sort=True):
-        src_country, tgt_country = actors.country_of(src) or src, actors.country_of(tgt) or tgt
-        patron = actors.patron_of(src)
+    groups = work.groupby(keys, sort=True).agg(
+        count=("signal_id", "size"), intensity=("intensity", "max"), confidence=("confidence", "mean"),
+        weight=("_weight", "sum"), first_day=("_day", "min"), last_day=("_day", "max"),
+        signal_ids=("signal_id", ";".join),
+    )
+    # the group's most frequent status, ties to the alphabetically first (as Series.mode does)
+    status = (work.groupby([*keys, "status"]).size().rename("n").reset_index()
+              .sort_values(["n", "status"], ascending=[False, True]).drop_duplicates(keys)
+              .set_index(keys)["status"])
+    groups = groups.join(status).reset_index()
+    codes = set(groups["source"]) | set(groups["target"])
+    country = {c: actors.country_of(c) or c for c in codes}
+    patron = {c: actors.patron_of(c) for c in codes}
+    facts = []
+    for row in groups.itertuples(index=False):
+        src_country, tgt_country, src_patron = country[row.source], country[row.target], patron[row.source]
+        loc = row.location
         facts.append({
-            "source": src, "target": tgt, "source_country": src_country, "target_country": tgt_country,
-            "source_patron": patron, "target_patron": actors.patron_of(tgt),
-            "source_is_proxy": bool(patron), "type": sig, "mode": mode,
-            "negated": mode == "negated", "hypothetical": mode == "hypothetical",
-            "status": g["status"].mode().iloc[0], "location": loc,
+            "source": row.source, "target": row.target, "source_country": src_country,
+            "target_country": tgt_country, "source_patron": src_patron, "target_patron": patron[row.target],
+            "source_is_proxy": bool(src_patron), "type": row.signal, "mode": row._5,
+            "negated": row._5 == "negated", "hypothetical": row._5 == "hypothetical",
+            "status": row.status, "location": loc,
             # launched from a state that is neither the target nor the attacker itself (a proxy
             # based in its host state counts: the host is exposed)
-            "from_third_country": bool(loc) and loc != tgt_country and (loc != src_country or bool(patron)),
-            "count": len(g), "intensity": float(g["intensity"].max()), "confidence": float(g["confidence"].mean()),
-            "weight": float(g["_weight"].sum()),
-            "first_day": int(g["_day"].min()), "last_day": int(g["_day"].max()),
-            "window_start": wstart, "window_end": wend,
-            "window_end_day": day_number(dt.date.fromisoformat(wend)),
-            "signal_ids": ";".join(g["signal_id"].astype(str)),
-            "id": len(facts),
+            "from_third_country": bool(loc) and loc != tgt_country and (loc != src_country or bool(src_patron)),
+            "count": int(row.count), "intensity": float(row.intensity), "confidence": float(row.confidence),
+            "weight": float(row.weight), "first_day": int(row.first_day), "last_day": int(row.last_day),
+            "window_start": row._2, "window_end": row._3,
+            "window_end_day": day_number(dt.date.fromisoformat(row._3)),
+            "signal_ids": row.signal_ids, "id": len(facts),
         })
     return facts
 
