@@ -61,6 +61,7 @@ def bench_rules(shared: Path) -> None:
     from engine.paths import ACTORS_FILE, EVENT_MAPPING_FILE, RULES_DIR
     from engine.rules.engine import run_rules, signal_groups
     from engine.rules.models import load_rules
+    from engine.rules.reference import run_rules_plain
     from engine.yamlio import load_yaml
 
     mapping = {str(k): str(v) for k, v in load_yaml(EVENT_MAPPING_FILE)["roots"].items()}
@@ -74,12 +75,19 @@ def bench_rules(shared: Path) -> None:
         start = time.perf_counter()
         hits = run_rules(rules, facts)
         ruled = time.perf_counter() - start
+        start = time.perf_counter()
+        plain_hits = run_rules_plain(rules, facts)
+        plain = time.perf_counter() - start
         total = grouped + ruled
         per_signal[fraction] = total / len(signals)
+        same = {(h.rule_id, h.source, h.target, h.window_start, h.contribution) for h in hits} == \
+               {(h.rule_id, h.source, h.target, h.window_start, h.contribution) for h in plain_hits}
         print(f"rules on {fraction:.0%} of ICEWS18: {len(signals)} dyadic signals -> {len(facts)} signal groups -> "
-              f"{len(hits)} hits; grouping {grouped:.1f}s, durable-rules {ruled:.1f}s; "
-              f"{len(signals) / total:,.0f} signals/s ({len(facts) / ruled:,.0f} facts/s through durable-rules)")
-    print(f"  cost per signal at 100% vs 10%: {per_signal[1.0] / per_signal[0.1]:.2f}x (goal <= 2x)")
+              f"{len(hits)} hits (plain Python: {len(plain_hits)}, identical: {same})")
+        print(f"  grouping {grouped:.1f}s + durable-rules {ruled:.1f}s = {len(signals) / total:,.0f} signals/s; "
+              f"grouping {grouped:.1f}s + plain Python {plain:.1f}s = {len(signals) / (grouped + plain):,.0f} signals/s; "
+              f"durable-rules / plain: {ruled / plain:.2f}x (goal <= 3x)")
+    print(f"  cost per signal at 100% vs 10%: {per_signal[1.0] / per_signal[0.1]:.2f}x (goal <= 2x); goal 50,000 signals/s")
 
 
 def main() -> None:

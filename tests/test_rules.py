@@ -177,3 +177,20 @@ def test_seed_article_host_state_and_proxy(seed_article_signals):
     proxy = [h for h in hits if h.rule_id == "proxy-rollup"]
     assert proxy and all(h.source == "IRN" for h in proxy)
     assert any("IRQUAF->" in h.explanation for h in proxy)
+
+
+def test_durable_rules_and_plain_python_agree(seed_article_signals):
+    """The compiled rules and the plain-Python evaluation of the same conditions give the same hits."""
+    from engine.rules.reference import run_rules_plain
+
+    actors, rules = load_actors(ACTORS_FILE), load_rules(RULES_DIR)
+    rows = [{"source": "IRN", "target": "ISR", "signal": "MOBILIZE", "date": "2024-11-04"},
+            {"source": "IRN", "target": "ISR", "signal": "THREATEN", "date": "2024-11-12", "status": "planned"},
+            {"source": "ISR", "target": "IRN", "signal": "ATTACK", "date": "2024-11-13"},
+            {"source": "IRQUAF", "target": "ISR", "signal": "ATTACK", "date": "2024-12-20", "location": "IRQ"}]
+    for signals in (seed_article_signals, _signals(rows)):
+        facts = signal_groups(signals, actors, "week", dt.date(2024, 11, 1))
+        key = lambda hits: sorted((h.rule_id, h.source, h.target, h.window_start, h.contribution, h.signal_ids)  # noqa: E731
+                                  for h in hits)
+        durable = key(run_rules(rules, facts))
+        assert durable and durable == key(run_rules_plain(rules, facts))

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import durable_rules_engine
 import pandas as pd
-from durable.engine import Host, MessageNotHandledException
+from durable.engine import Host
 
 from engine.errors import RuleActionError
 from engine.nlp.lexicon import ActorDictionary
@@ -166,6 +166,30 @@ def compile_condition(cond: SignalCondition) -> list[dict]:
     return terms
 
 
+def matches(cond: SignalCondition, fact: dict) -> bool:
+    """The same terms as ``compile_condition``, evaluated in Python (keep the two in step)."""
+    if fact["count"] < 1:
+        return False
+    for field, allowed in (("type", cond.type), ("mode", cond.mode), ("status", cond.status)):
+        if allowed and fact[field] not in allowed:
+            return False
+    for flag in ("negated", "hypothetical", "source_is_proxy"):
+        value = getattr(cond, flag)
+        if value is not None and fact[flag] != value:
+            return False
+    if cond.location == "any" and fact["location"] == "":
+        return False
+    if cond.location == "none" and fact["location"] != "":
+        return False
+    if cond.location == "third-country" and not fact["from_third_country"]:
+        return False
+    if cond.location not in (None, "any", "none", "third-country") and fact["location"] != cond.location:
+        return False
+    if cond.min_count and fact["count"] < cond.min_count:
+        return False
+    return cond.min_intensity is None or fact["intensity"] >= cond.min_intensity
+
+
 def compile_rule(rule: Rule) -> dict:
     """The durable-rules JSON definition of one rule (without its ``run`` action)."""
     if rule.when.signal is not None:
@@ -230,34 +254,20 @@ def _describe(facts: list[dict]) -> str:
     return " then ".join(parts)
 
 
-class RuleRun:
-    """One isolated scoring run: its own host and uniquely named ruleset, deleted afterwards."""
+# the fact fields compiled conditions read (compile_condition, compile_rule), plus the fact's id
+CONDITION_FIELDS = ("id", "source", "target", "type", "mode", "status", "negated", "hypothetical",
+                    "source_is_proxy", "location", "from_third_country", "count", "intensity",
+                    "first_day", "last_day")
 
-    def __init__(self, rules: list[LoadedRule]):
-        self.rules = {r.id: r.rule for r in rules}
-        self.name = f"escalation_{next(_run_counter)}_{uuid.uuid4().hex[:8]}"
+
+class HitRecorder:
+    """Turns firings into hits: a one-group rule credits each signal group once; a sequence rule
+    credits a pair once per window, keeping the largest contribution and the union of its signals."""
+
+    def __init__(self):
         self.hits: dict[tuple, Hit] = {}
-        self.errors: list[RuleActionError] = []
-        self.max_window = max([r.rule.when.within_days or 0 for r in rules] + [0])
-        definition = {}
-        for i, loaded in enumerate(rules):
-            rule_def = compile_rule(loaded.rule)
-            rule_def["run"] = self._action(loaded.rule)
-            definition[f"r{i}_{loaded.id.replace('-', '_')}"] = rule_def
-        self.host = _QuietHost()
-        self.host.set_rulesets({self.name: definition})
 
-    def _action(self, rule: Rule) -> Callable:
-        def run(c):
-            facts = [c._m[k] for k in sorted(c._m)]
-            try:
-                self._record(rule, facts)
-            except Exception as exc:  # durable-rules would swallow it; keep it for after the assert
-                pair = f"{facts[-1].get('source')}->{facts[-1].get('target')}"
-                self.errors.append(RuleActionError(rule.id, pair, exc))
-        return run
-
-    def _record(self, rule: Rule, facts: list[dict]) -> None:
+    def record(self, rule: Rule, facts: list[dict]) -> None:
         last = max(facts, key=lambda f: f["last_day"])
         pair = rule.then.for_pair
         source = last[pair.source] if pair else last["source"]
@@ -267,7 +277,7 @@ class RuleRun:
         points, how = contribution_of(rule, facts)
         key = (rule.id, source, target, last["window_start"])
         if rule.when.signal is not None:
-            key += (last["id"],)  # one-group rules credit every signal group once
+            key += (last["id"],)
         ids = ";".join(dict.fromkeys(i for f in facts for i in f["signal_ids"].split(";")))
         text = f"{rule.id}: {_describe(facts)}; {how} = {points:+.2f}"
         if pair:
@@ -280,38 +290,73 @@ class RuleRun:
                 hit.signal_ids = ";".join(dict.fromkeys(old.signal_ids.split(";") + ids.split(";")))
             self.hits[key] = hit
 
+
+class RuleRun:
+    """One isolated scoring run: its own host and uniquely named ruleset, deleted afterwards."""
+
+    def __init__(self, rules: list[LoadedRule]):
+        self.name = f"escalation_{next(_run_counter)}_{uuid.uuid4().hex[:8]}"
+        self.recorder = HitRecorder()
+        self.full: dict[int, dict] = {}
+        self.errors: list[RuleActionError] = []
+        self.max_window = max([r.rule.when.within_days or 0 for r in rules] + [0])
+        self.conditions = [c for r in rules for c in ([r.rule.when.signal] if r.rule.when.signal
+                                                      else r.rule.when.sequence)]
+        definition = {}
+        for i, loaded in enumerate(rules):
+            rule_def = compile_rule(loaded.rule)
+            rule_def["run"] = self._action(loaded.rule)
+            definition[f"r{i}_{loaded.id.replace('-', '_')}"] = rule_def
+        self.host = _QuietHost()
+        self.host.set_rulesets({self.name: definition})
+
+    def _action(self, rule: Rule) -> Callable:
+        def run(c):
+            facts = [self.full[c._m[k]["id"]] for k in sorted(c._m)]
+            try:
+                self.recorder.record(rule, facts)
+            except Exception as exc:  # durable-rules would swallow it; keep it for after the assert
+                pair = f"{facts[-1].get('source')}->{facts[-1].get('target')}"
+                self.errors.append(RuleActionError(rule.id, pair, exc))
+        return run
+
     def run(self, facts: list[dict]) -> list[Hit]:
-        """Assert facts window by window, retracting those no rule window can reach any more."""
+        """Assert facts window by window, retracting those no rule window can reach any more.
+
+        Only facts that satisfy some rule step's own terms are asserted, one batch per window and
+        session. Checked with durable-rules 2.0.28: a batch holding a fact that no rule matches
+        raises before running any action (such a fact could not take part in a firing anyway), and
+        a batch spanning several sessions runs the actions of its first session only."""
         by_window: dict[str, list[dict]] = {}
         for k, fact in enumerate(facts):
+            if not any(matches(cond, fact) for cond in self.conditions):
+                continue
+            fact = dict(fact, id=fact.get("id", k))
+            self.full[fact["id"]] = fact
+            # the engine gets only what conditions read; actions look the full fact up by id
+            slim = {key: fact[key] for key in CONDITION_FIELDS}
             pair = sorted((fact["source"], fact["target"]))
-            fact = dict(fact, id=fact.get("id", k), sid=f"{pair[0]}|{pair[1]}")
-            by_window.setdefault(fact["window_start"], []).append(fact)
+            slim["sid"] = f"{pair[0]}|{pair[1]}"
+            by_window.setdefault(fact["window_start"], []).append(slim)
         live: list[dict] = []
         try:
             for wstart in sorted(by_window):
                 horizon = day_number(dt.date.fromisoformat(wstart)) - self.max_window
                 expired = [f for f in live if f["last_day"] < horizon]
-                for fact in expired:
-                    try:
-                        self.host.retract_fact(self.name, fact)
-                    except MessageNotHandledException:
-                        pass
                 if expired:
+                    for fact in expired:  # one at a time: a batch reaches its first session only
+                        self.host.retract_fact(self.name, fact)
                     live = [f for f in live if f["last_day"] >= horizon]
-                batch = by_window[wstart]
-                for fact in batch:
-                    # one at a time: a batch holding any fact no rule matches raises before running
-                    # the actions of the others (checked with 2.0.28); an unmatched fact is no error
-                    try:
-                        self.host.assert_fact(self.name, fact)
-                    except MessageNotHandledException:
-                        pass
+                by_session: dict[str, list[dict]] = {}
+                for fact in by_window[wstart]:
+                    by_session.setdefault(fact["sid"], []).append(fact)
+                for batch in by_session.values():
+                    self.host.assert_facts(self.name, batch)
                     self._raise_errors()
-                live.extend(batch)
+                live.extend(by_window[wstart])
         finally:
             self.close()
-        return list(self.hits.values())
+        return list(self.recorder.hits.values())
 
     def _raise_errors(self) -> None:
         if self.errors:

@@ -1,0 +1,46 @@
+"""Plain-Python evaluation of the same rule conditions, without durable-rules.
+
+Two uses: the baseline that `make bench` measures durable-rules against, and a parity check in the
+tests (both must give the same hits). It mirrors ``compile_condition``/``compile_rule`` term by term.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from engine.rules.engine import HitRecorder, matches
+from engine.rules.models import LoadedRule, SignalCondition
+
+
+def _follows(cond: SignalCondition, fact: dict, first: dict, previous: dict, within_days: int) -> bool:
+    same = cond.direction == "same"
+    return (fact["source"] == (first["source"] if same else first["target"])
+            and fact["target"] == (first["target"] if same else first["source"])
+            and fact["last_day"] >= previous["first_day"]
+            and fact["last_day"] <= first["first_day"] + within_days)
+
+
+def run_rules_plain(rules: list[LoadedRule], facts: list[dict]):
+    """Hits of ``rules`` on ``facts``, computed in plain Python."""
+    recorder = HitRecorder()
+    sessions: dict[tuple, list[dict]] = {}
+    for fact in facts:
+        sessions.setdefault(tuple(sorted((fact["source"], fact["target"]))), []).append(fact)
+    for loaded in rules:
+        rule = loaded.rule
+        for session in sessions.values():
+            if rule.when.signal is not None:
+                for fact in session:
+                    if matches(rule.when.signal, fact):
+                        recorder.record(rule, [fact])
+                continue
+            steps = rule.when.sequence
+            candidates = [[f for f in session if matches(cond, f)] for cond in steps]
+            for combo in itertools.product(*candidates):
+                if len({id(f) for f in combo}) < len(combo):
+                    continue
+                first = combo[0]
+                if all(_follows(steps[i], combo[i], first, combo[i - 1], rule.when.within_days)
+                       for i in range(1, len(combo))):
+                    recorder.record(rule, list(combo))
+    return list(recorder.hits.values())
