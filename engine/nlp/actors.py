@@ -16,10 +16,9 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
-from engine.nlp.lexicon import ActorDictionary, load_actors
+from engine.nlp.lexicon import ARMED_GROUP_ROLES, ActorDictionary, load_actors
 
 UNKNOWN_ENTITY_LABELS = {"GPE", "ORG", "NORP", "PERSON"}
-ARMED_GROUP_ROLES = {"UAF", "REB"}
 
 
 @dataclass(frozen=True)

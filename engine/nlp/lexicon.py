@@ -17,6 +17,7 @@ from engine.schemas import SIGNAL_TYPES
 from engine.yamlio import DuplicateKeyError, line_of, load_yaml
 
 CODE_RE = re.compile(r"^[A-Z]{3}[A-Z]*$|^---[A-Z]*$")
+ARMED_GROUP_ROLES = frozenset({"UAF", "REB"})
 ACTOR_FIELDS = {"code", "name", "country", "parent", "proxy_of", "names", "demonyms", "people"}
 
 
@@ -49,6 +50,14 @@ class ActorDictionary:
     def patron_of(self, code: str) -> str:
         actor = self.actors.get(code)
         return actor.proxy_of if actor else ""
+
+    def unit_of(self, code: str) -> str:
+        """The actor whose behaviour rule sequences correlate: a state organ is its state (IRNMIL ->
+        IRN, USAGOV -> USA); an armed group or a proxy is itself (IRQUAF stays IRQUAF)."""
+        actor = self.actors.get(code)
+        if actor and actor.parent and actor.role not in ARMED_GROUP_ROLES and not actor.proxy_of:
+            return actor.parent
+        return code
 
     def role_code(self, country_code: str, role: str) -> str:
         """COUNTRY+ROLE code for a country (IRQ + UAF -> IRQUAF)."""

@@ -110,13 +110,15 @@ def signal_groups(signals: pd.DataFrame, actors: ActorDictionary, granularity: s
     groups = groups.join(status).reset_index()
     codes = set(groups["source"]) | set(groups["target"])
     country = {c: actors.country_of(c) or c for c in codes}
+    unit = {c: actors.unit_of(c) for c in codes}
     patron = {c: actors.patron_of(c) for c in codes}
     facts = []
     for row in groups.itertuples(index=False):
         src_country, tgt_country, src_patron = country[row.source], country[row.target], patron[row.source]
         loc = row.location
         facts.append({
-            "source": row.source, "target": row.target, "source_country": src_country,
+            "source": row.source, "target": row.target, "source_unit": unit[row.source],
+            "target_unit": unit[row.target], "source_country": src_country,
             "target_country": tgt_country, "source_patron": src_patron, "target_patron": patron[row.target],
             "source_is_proxy": bool(src_patron), "type": row.signal, "mode": row._5,
             "negated": row._5 == "negated", "hypothetical": row._5 == "hypothetical",
@@ -202,8 +204,8 @@ def compile_rule(rule: Rule) -> dict:
             # correlation terms go first: durable-rules 2.0.28 drops references that follow an
             # "$or" inside an "$and" (see tests/test_rules.py::test_durable_or_quirk)
             terms = [
-                {"source": {"f0": "source" if same else "target"}},
-                {"target": {"f0": "target" if same else "source"}},
+                {"source_unit": {"f0": "source_unit" if same else "target_unit"}},
+                {"target_unit": {"f0": "target_unit" if same else "source_unit"}},
                 {"$gte": {"last_day": {f"f{i - 1}": "first_day"}}},
                 {"$lte": {"last_day": {"$add": {"$l": {"f0": "first_day"}, "$r": rule.when.within_days}}}},
             ] + terms
@@ -227,7 +229,7 @@ class Hit:
 
 def contribution_of(rule: Rule, facts: list[dict]) -> tuple[float, str]:
     """Points a firing gives, and the explanation of how they were computed."""
-    last = max(facts, key=lambda f: f["last_day"])
+    last = facts[-1]
     factors = []
     value = rule.then.add * rule.then.share
     for scale in rule.then.scale_by:
@@ -254,21 +256,30 @@ def _describe(facts: list[dict]) -> str:
     return " then ".join(parts)
 
 
+def session_of(fact: dict) -> str:
+    """A rule session is a pair of units (ActorDictionary.unit_of), in either order: sequences
+    correlate A->B with B->A, and an organ of a state with the state (IRNMIL and IRN); an armed
+    group or proxy stays itself (IRQUAF is not Iraq)."""
+    first, second = sorted((fact["source_unit"], fact["target_unit"]))
+    return f"{first}|{second}"
+
+
 # the fact fields compiled conditions read (compile_condition, compile_rule), plus the fact's id
-CONDITION_FIELDS = ("id", "source", "target", "type", "mode", "status", "negated", "hypothetical",
+CONDITION_FIELDS = ("id", "source_unit", "target_unit", "type", "mode", "status", "negated", "hypothetical",
                     "source_is_proxy", "location", "from_third_country", "count", "intensity",
                     "first_day", "last_day")
 
 
 class HitRecorder:
     """Turns firings into hits: a one-group rule credits each signal group once; a sequence rule
-    credits a pair once per window, keeping the largest contribution and the union of its signals."""
+    credits a pair once per window, keeping the largest contribution and the union of its signals,
+    so the result does not depend on the order in which the engine fires."""
 
     def __init__(self):
         self.hits: dict[tuple, Hit] = {}
 
     def record(self, rule: Rule, facts: list[dict]) -> None:
-        last = max(facts, key=lambda f: f["last_day"])
+        last = facts[-1]  # the sequence's last step (it ends no earlier than the others): it is credited
         pair = rule.then.for_pair
         source = last[pair.source] if pair else last["source"]
         target = last[pair.target] if pair else last["target"]
@@ -285,10 +296,14 @@ class HitRecorder:
         hit = Hit(rule.id, source, target, last["window_start"], last["window_end"], points, ids, text,
                   rule.then.band_floor or "")
         old = self.hits.get(key)
-        if old is None or abs(points) > abs(old.contribution):
-            if old is not None:
-                hit.signal_ids = ";".join(dict.fromkeys(old.signal_ids.split(";") + ids.split(";")))
-            self.hits[key] = hit
+        if old is not None:
+            # whatever the firing order: the largest contribution (ties: the first explanation in
+            # sort order) and the signals of every firing behind this hit
+            hit.signal_ids = ";".join(sorted(set(old.signal_ids.split(";")) | set(ids.split(";"))))
+            if (abs(points), old.explanation) <= (abs(old.contribution), text):
+                old.signal_ids = hit.signal_ids
+                return
+        self.hits[key] = hit
 
 
 class RuleRun:
@@ -335,8 +350,7 @@ class RuleRun:
             self.full[fact["id"]] = fact
             # the engine gets only what conditions read; actions look the full fact up by id
             slim = {key: fact[key] for key in CONDITION_FIELDS}
-            pair = sorted((fact["source"], fact["target"]))
-            slim["sid"] = f"{pair[0]}|{pair[1]}"
+            slim["sid"] = session_of(fact)
             by_window.setdefault(fact["window_start"], []).append(slim)
         live: list[dict] = []
         try:
@@ -372,12 +386,12 @@ PAIRS_PER_RULESET = 150
 
 
 def run_rules(rules: list[LoadedRule], facts: list[dict]) -> list[Hit]:
-    """Run the rules on facts. Pairs are independent sessions, so they are spread over fresh rulesets
-    of at most PAIRS_PER_RULESET pairs each: durable-rules' C engine has fixed-size tables and fails
+    """Run the rules on facts. Sessions are independent, so they are spread over fresh rulesets of
+    at most PAIRS_PER_RULESET sessions each: durable-rules' C engine has fixed-size tables and fails
     with MemoryError on a few thousand pairs in one ruleset (seen with ICEWS18 at 10 %)."""
-    by_pair: dict[tuple, list[dict]] = {}
+    by_pair: dict[str, list[dict]] = {}
     for fact in facts:
-        by_pair.setdefault(tuple(sorted((fact["source"], fact["target"]))), []).append(fact)
+        by_pair.setdefault(session_of(fact), []).append(fact)
     pairs = sorted(by_pair)
     hits: list[Hit] = []
     for i in range(0, max(len(pairs), 1), PAIRS_PER_RULESET):

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import itertools
 
-from engine.rules.engine import HitRecorder, matches
+from engine.rules.engine import HitRecorder, matches, session_of
 from engine.rules.models import LoadedRule, SignalCondition
 
 
 def _follows(cond: SignalCondition, fact: dict, first: dict, previous: dict, within_days: int) -> bool:
     same = cond.direction == "same"
-    return (fact["source"] == (first["source"] if same else first["target"])
-            and fact["target"] == (first["target"] if same else first["source"])
+    return (fact["source_unit"] == (first["source_unit"] if same else first["target_unit"])
+            and fact["target_unit"] == (first["target_unit"] if same else first["source_unit"])
             and fact["last_day"] >= previous["first_day"]
             and fact["last_day"] <= first["first_day"] + within_days)
 
@@ -23,9 +23,9 @@ def _follows(cond: SignalCondition, fact: dict, first: dict, previous: dict, wit
 def run_rules_plain(rules: list[LoadedRule], facts: list[dict]):
     """Hits of ``rules`` on ``facts``, computed in plain Python."""
     recorder = HitRecorder()
-    sessions: dict[tuple, list[dict]] = {}
+    sessions: dict[str, list[dict]] = {}
     for fact in facts:
-        sessions.setdefault(tuple(sorted((fact["source"], fact["target"]))), []).append(fact)
+        sessions.setdefault(session_of(fact), []).append(fact)
     for loaded in rules:
         rule = loaded.rule
         for session in sessions.values():
