@@ -31,6 +31,8 @@ Window = Annotated[str, typer.Option(help="Window: day, week or month.")]
 RulesDir = Annotated[Path, typer.Option(help="Rules folder.")]
 RulePath = Annotated[Path, typer.Argument(help="A rules folder or one rule file.")]
 SHIPPED_RULES = Path(__file__).resolve().parent.parent / "rules"
+ModelFile = Annotated[Path, typer.Option(help="Classifier (.skops); only allow-listed types are loaded.")]
+SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "escalation-classifier.skops"
 
 
 def _date_option(value: str | None) -> dt.date | None:
@@ -134,11 +136,11 @@ def evaluate_extraction(gold: Annotated[Path, typer.Argument(help="cameo_gold.js
     console.print(render_evaluation(evaluate_gold(gold)))
 
 
-def _score(inputs, out, date, max_chars, window, rules, degraded):
+def _score(inputs, out, date, max_chars, window, rules, model, degraded):
     from engine.scoring import Scorer
 
     result = _ingest(inputs, date, max_chars, out)
-    scorer = Scorer(rules=rules, granularity=window, degraded=degraded)
+    scorer = Scorer(rules=rules, model=model, granularity=window, degraded=degraded)
     if scorer.extractor.model.degraded:
         err.print(f"[bold red]{scorer.extractor.model.describe()}[/bold red]")
     with _progress(len(result.documents)) as progress:
@@ -149,10 +151,12 @@ def _score(inputs, out, date, max_chars, window, rules, degraded):
 def _print_ranked(scored, limit: int = 15) -> None:
     ranked = scored.ranked()
     table = Table(title=f"Top pairs ({len(ranked)} in all)")
-    for col in ("source", "target", "window", "rules score", "signals", "hits"):
+    for col in ("source", "target", "window", "score", "band", "change", "rules", "model p", "signals"):
         table.add_column(col)
     for r in ranked.head(limit).itertuples():
-        table.add_row(r.source, r.target, r.window_start, f"{r.rules_score:+.1f}", str(r.n_signals), str(r.n_rule_hits))
+        change = "" if r.change != r.change else f"{r.change:+.1f}"  # NaN: first window of the pair
+        table.add_row(r.source, r.target, r.window_start, f"{r.score:.0f}", r.band, change, f"{r.rules_score:+.1f}",
+                      f"{r.model_probability:.2f}", str(r.n_signals))
     console.print(table)
 
 
@@ -164,12 +168,13 @@ def score(
     max_chars: MaxChars = 200_000,
     window: Window = "week",
     rules: RulesDir = SHIPPED_RULES,
+    model: ModelFile = SHIPPED_MODEL,
     degraded: Degraded = False,
 ) -> None:
-    """Extract signals and apply the rules: writes signals, rule_hits and pair_scores (CSV + Parquet)."""
+    """Extract signals, apply the rules and the classifier: writes signals, rule_hits and pair_scores (CSV + Parquet)."""
     from engine.output import write_table
 
-    scored = _score(inputs, out, date, max_chars, window, rules, degraded)
+    scored = _score(inputs, out, date, max_chars, window, rules, model, degraded)
     for name in ("signals", "rule_hits", "pair_scores"):
         write_table(getattr(scored, name), out, name)
     scored.extraction.unknown_actors.to_csv(out / "unknown_actors.csv", index=False)
@@ -185,15 +190,71 @@ def report(
     max_chars: MaxChars = 200_000,
     window: Window = "week",
     rules: RulesDir = SHIPPED_RULES,
+    model: ModelFile = SHIPPED_MODEL,
     degraded: Degraded = False,
 ) -> None:
     """Score the inputs and write a self-contained HTML report (index.html), its tables and run.json."""
     from engine.report.builder import build_report
 
-    scored = _score(inputs, out, date, max_chars, window, rules, degraded)
+    scored = _score(inputs, out, date, max_chars, window, rules, model, degraded)
     path = build_report(scored, out, inputs)
     _print_ranked(scored)
     console.print(f"report written to {path}")
+
+
+EventsFile = Annotated[Path, typer.Option(help="ICEWS events file (../shared/data/events/icews18_full.csv.gz).")]
+LongRange = Annotated[Path | None, typer.Option(help="Second, long-range set evaluated in monthly windows.")]
+
+
+def _evaluate_model(events: Path, long_range: Path | None):
+    from engine.model.events import from_icews, load_cameo_mapping
+    from engine.model.train import evaluate, training_rows
+    from engine.nlp.lexicon import load_actors
+    from engine.paths import ACTORS_FILE, EVENT_MAPPING_FILE
+    from engine.rules.models import load_rules
+
+    actors, rules, mapping = load_actors(ACTORS_FILE), load_rules(SHIPPED_RULES), load_cameo_mapping(EVENT_MAPPING_FILE)
+    with console.status(f"building weekly features from {events.name}"):
+        rows = training_rows(from_icews(events, mapping, actors), rules, actors, "week", 30)
+        main_eval, model = evaluate(rows, events.name, "week")
+    long_eval = None
+    if long_range is not None:
+        with console.status(f"building monthly features from {long_range.name}"):
+            long_rows = training_rows(from_icews(long_range, mapping, actors), rules, actors, "month", 30)
+            long_eval, _ = evaluate(long_rows, long_range.name, "month")
+    return main_eval, long_eval, model
+
+
+@app.command("evaluate-model")
+def evaluate_model(events: EventsFile, long_range: LongRange = None) -> None:
+    """Time-split evaluation of the classifier next to its three baselines (the model card's figures)."""
+    from engine.model.card import describe
+
+    main_eval, long_eval, _ = _evaluate_model(events, long_range)
+    console.print(describe(main_eval), markup=False, highlight=False)
+    if long_eval:
+        console.print(describe(long_eval), markup=False, highlight=False)
+
+
+@app.command()
+def train(
+    events: EventsFile,
+    long_range: LongRange = None,
+    out: Annotated[Path, typer.Option(help="Model file (its card is written beside it, .md).")] = SHIPPED_MODEL,
+) -> None:
+    """Train the classifier on the train windows, evaluate it, write the .skops file and its model card."""
+    import hashlib
+
+    from engine.model.card import model_card
+    from engine.model.train import coefficients, save_model
+
+    main_eval, long_eval, model = _evaluate_model(events, long_range)
+    save_model(model, out)
+    sha = hashlib.sha256(out.read_bytes()).hexdigest()
+    command = f"escalation train --events {events}" + (f" --long-range {long_range}" if long_range else "")
+    out.with_suffix(".md").write_text(model_card(main_eval, long_eval, command, sha, coefficients(model)))
+    console.print(f"model written to {out} (card: {out.with_suffix('.md')}); beats all baselines: "
+                  f"{main_eval.beats_all_baselines()}")
 
 
 @rules_app.command("check")

@@ -88,15 +88,19 @@ class RuleHitsTable(DirectedPairTable):
     explanation: Series[str]
 
 
-class RulePairScoresTable(DirectedPairTable):
-    """Per directed pair and window: the rules score (sum of its rule hits) and its evidence count."""
+class PairScoresTable(DirectedPairTable):
+    """One row per directed pair and window: rules part, model part, combined 0-100 score and band."""
 
     run_id: Series[str]
     window_start: Series[str] = pa.Field(str_matches=ISO_DATE)
     window_end: Series[str] = pa.Field(str_matches=ISO_DATE)
     rules_score: Series[float]
+    model_probability: Series[float] = pa.Field(ge=0, le=1)
+    score: Series[float] = pa.Field(ge=0, le=100)
+    band: Series[str] = pa.Field(isin=["LOW", "GUARDED", "ELEVATED", "HIGH", "SEVERE"])
+    change: Series[float] = pa.Field(nullable=True)
     n_signals: Series[int] = pa.Field(ge=0)
-    n_rule_hits: Series[int] = pa.Field(ge=0)
+    top_drivers: Series[str]
 
     class Config:
         unique = ["source", "target", "window_start"]

@@ -12,7 +12,7 @@ import spacy
 
 from engine.output import write_table
 from engine.paths import RULES_DIR
-from engine.scoring import ScoreResult
+from engine.scoring import ScoreResult, load_formula
 
 MAX_PAIRS_IN_DETAIL = 50
 
@@ -50,7 +50,14 @@ def _evidence(result: ScoreResult, signal_ids: list[str]) -> list[dict]:
     return out
 
 
-def build_report(result: ScoreResult, out_dir: Path, inputs: list[Path] | None = None) -> Path:
+MODEL_SUMMARY = ("The classifier is a calibrated logistic regression trained on ICEWS 2018 events in weekly "
+                 "windows; on later weeks it reached the figures in models/escalation-classifier.md and beat "
+                 "persistence, the 4-week attack rate and the rules score alone. It was trained on coded events, "
+                 "not on our extraction, so its probabilities on news text are less certain.")
+
+
+def build_report(result: ScoreResult, out_dir: Path, inputs: list[Path] | None = None,
+                 formula=None) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, table in (("signals", result.signals), ("rule_hits", result.rule_hits),
                         ("pair_scores", result.pair_scores)):
@@ -86,6 +93,7 @@ def build_report(result: ScoreResult, out_dir: Path, inputs: list[Path] | None =
         run=run, ranked=ranked.to_dict("records"), pairs=pairs, more_pairs=max(0, len(ranked) - MAX_PAIRS_IN_DETAIL),
         rejected=result.ingest.rejected if result.ingest else [],
         unknown=result.extraction.unknown_actors.to_dict("records"), degraded=result.extraction.model.degraded,
+        formula=formula or load_formula(), model_summary=MODEL_SUMMARY,
     )
     path = out_dir / "index.html"
     path.write_text(html, encoding="utf-8")

@@ -1,0 +1,193 @@
+"""The next-window material-conflict classifier: training, time-split evaluation, safe persistence.
+
+Model: standardised features -> logistic regression (scikit-learn ``Pipeline``), then sigmoid
+calibration fitted on the last fifth of the training windows (never on test windows). lbfgs with a
+fixed seed: the same command on the same data gives the same coefficients.
+
+Evaluation: train on the first 70 % of windows, test on the rest, next to three baselines computed
+in the same run: persistence (an attack this window => an attack next window), the pair's attack
+rate over the last 4 windows, and the rules score alone (a one-feature logistic fit on the train
+windows).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sklearn
+import skops
+import skops.io as sio
+from sklearn.calibration import CalibratedClassifierCV, calibration_curve
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from engine.errors import ModelFileError
+from engine.model.features import FEATURES, build_features
+
+SEED = 20241101
+TRAIN_SHARE = 0.7
+CALIBRATION_SHARE = 0.2
+
+# Types a model file may contain; anything else is refused before loading.
+ALLOWED_TYPES = {
+    "sklearn.calibration.CalibratedClassifierCV", "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration", "sklearn.frozen._frozen.FrozenEstimator",
+    "sklearn.pipeline.Pipeline", "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.linear_model._logistic.LogisticRegression",
+}
+
+
+def events_to_signals(events: pd.DataFrame) -> pd.DataFrame:
+    """Dyad events in the signals shape the rules read (to compute rules scores for training)."""
+    return pd.DataFrame({
+        "signal_id": events["origin"].astype(str), "source": events["source"], "target": events["target"],
+        "signal": events["signal"], "date": events["date"].dt.strftime("%Y-%m-%d"), "negated": events["negated"],
+        "hypothetical": events["hypothetical"], "status": "past", "location": "",
+        "intensity": events["intensity"], "confidence": events["confidence"],
+    })
+
+
+def rules_scores_for(events: pd.DataFrame, rules, actors, granularity: str) -> pd.DataFrame:
+    from engine.rules.engine import run_rules, signal_groups
+
+    hits = run_rules(rules, signal_groups(events_to_signals(events), actors, granularity))
+    if not hits:
+        return pd.DataFrame(columns=["source", "target", "window_start", "rules_score"])
+    df = pd.DataFrame([{"source": h.source, "target": h.target, "window_start": pd.Timestamp(h.window_start),
+                        "rules_score": h.contribution} for h in hits])
+    return df.groupby(["source", "target", "window_start"], as_index=False)["rules_score"].sum()
+
+
+def training_rows(events: pd.DataFrame, rules, actors, granularity: str = "week",
+                  min_events: int = 30) -> pd.DataFrame:
+    """Feature rows with labels for every pair with at least ``min_events`` events."""
+    counts = events.groupby(["source", "target"]).size()
+    pairs = sorted(counts[counts >= min_events].index)
+    kept = events.set_index(["source", "target"]).loc[pairs].reset_index()
+    scores = rules_scores_for(kept, rules, actors, granularity)
+    rows = build_features(kept, granularity, rules_scores=scores, pairs=pairs)
+    return rows.dropna(subset=["label"]).reset_index(drop=True)
+
+
+def split_by_time(rows: pd.DataFrame, share: float = TRAIN_SHARE) -> tuple[pd.DataFrame, pd.DataFrame]:
+    windows = sorted(rows["window_start"].unique())
+    cut = windows[int(len(windows) * share)]
+    return rows[rows["window_start"] < cut], rows[rows["window_start"] >= cut]
+
+
+def fit(rows: pd.DataFrame) -> CalibratedClassifierCV:
+    """Fit the pipeline on the earlier windows, calibrate on the later ones (time order kept)."""
+    fit_rows, cal_rows = split_by_time(rows, 1 - CALIBRATION_SHARE)
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("logit", LogisticRegression(C=0.5, max_iter=5000, random_state=SEED))])
+    pipe.fit(fit_rows[FEATURES], fit_rows["label"].astype(int))
+    model = CalibratedClassifierCV(FrozenEstimator(pipe), method="sigmoid")
+    model.fit(cal_rows[FEATURES], cal_rows["label"].astype(int))
+    return model
+
+
+def predict(model, rows: pd.DataFrame) -> np.ndarray:
+    return model.predict_proba(rows[FEATURES])[:, 1]
+
+
+def feature_contributions(model, row: pd.Series, top: int = 3) -> list[tuple[str, float]]:
+    """The logistic regression's largest terms (coefficient x standardised value) for one row."""
+    pipe = model.calibrated_classifiers_[0].estimator.estimator
+    scaled = pipe.named_steps["scale"].transform(row[FEATURES].to_frame().T.astype(float))[0]
+    terms = pipe.named_steps["logit"].coef_[0] * scaled
+    order = np.argsort(-np.abs(terms))[:top]
+    return [(FEATURES[i], float(terms[i])) for i in order]
+
+
+@dataclass
+class Metrics:
+    roc_auc: float
+    pr_auc: float
+    brier: float
+    reliability: list[tuple[float, float]] = field(default_factory=list)  # (mean predicted, observed)
+
+
+def _metrics(y: np.ndarray, p: np.ndarray) -> Metrics:
+    prob_true, prob_pred = calibration_curve(y, p, n_bins=10, strategy="quantile") if len(set(p)) > 1 else ([], [])
+    return Metrics(float(roc_auc_score(y, p)), float(average_precision_score(y, p)), float(brier_score_loss(y, p)),
+                   [(float(a), float(b)) for a, b in zip(prob_pred, prob_true, strict=True)])
+
+
+@dataclass
+class Evaluation:
+    data: str
+    granularity: str
+    n_pairs: int
+    train_windows: tuple[str, str]
+    test_windows: tuple[str, str]
+    n_train: int
+    n_test: int
+    positive_rate: float
+    results: dict[str, Metrics]
+
+    def beats_all_baselines(self) -> bool:
+        model = self.results["model"]
+        others = [m for name, m in self.results.items() if name != "model"]
+        return all(model.roc_auc > o.roc_auc and model.pr_auc > o.pr_auc and model.brier < o.brier for o in others)
+
+
+def evaluate(rows: pd.DataFrame, data: str, granularity: str) -> tuple[Evaluation, CalibratedClassifierCV]:
+    train, test = split_by_time(rows)
+    model = fit(train)
+    y = test["label"].astype(int).to_numpy()
+    rules_only = LogisticRegression(max_iter=1000, random_state=SEED).fit(train[["rules_score"]], train["label"].astype(int))
+    results = {
+        "model": _metrics(y, predict(model, test)),
+        "persistence": _metrics(y, (test["since_attack"] == 0).astype(float).to_numpy()),
+        "attack rate (4 windows)": _metrics(y, test["attack_rate"].to_numpy()),
+        "rules score alone": _metrics(y, rules_only.predict_proba(test[["rules_score"]])[:, 1]),
+    }
+    fmt = lambda ts: pd.Timestamp(ts).date().isoformat()  # noqa: E731
+    ev = Evaluation(data, granularity, rows.groupby(["source", "target"]).ngroups,
+                    (fmt(train["window_start"].min()), fmt(train["window_start"].max())),
+                    (fmt(test["window_start"].min()), fmt(test["window_start"].max())),
+                    len(train), len(test), float(rows["label"].mean()), results)
+    return ev, model
+
+
+# ----------------------------------------------------------------------------- persistence
+def save_model(model, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sio.dump(model, path)
+
+
+def load_model(path: str | Path):
+    """Load a skops model file, refusing any type outside ALLOWED_TYPES (never unpickles)."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"{path}: model file not found (run `escalation train`)")
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # not a skops archive at all
+        raise ModelFileError(f"{path}: not a readable skops model file ({type(exc).__name__}: {exc})") from None
+    refused = sorted(set(untrusted) - ALLOWED_TYPES)
+    if refused:
+        raise ModelFileError(f"{path}: refusing to load types not on the allow-list: {', '.join(refused)}")
+    return sio.load(path, trusted=list(untrusted))
+
+
+def coefficients(model) -> np.ndarray:
+    pipe = model.calibrated_classifiers_[0].estimator.estimator
+    return np.concatenate([pipe.named_steps["logit"].coef_[0], pipe.named_steps["logit"].intercept_])
+
+
+def versions() -> dict[str, str]:
+    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "skops": skops.__version__,
+            "numpy": np.__version__, "pandas": pd.__version__}
+
+
+def today() -> str:
+    return dt.date.today().isoformat()

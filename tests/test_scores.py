@@ -1,0 +1,135 @@
+"""Pair scores: acceptance on the seeds, the formula, safe model loading, table checks, reproducible training."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.errors import ModelFileError, TableValidationError
+from engine.ingest import read_inputs
+from engine.nlp.lexicon import load_actors
+from engine.paths import ACTORS_FILE
+from engine.scoring import MODEL_FILE, Scorer, validate_pair_scores
+from tests.conftest import REPO, shared_path
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    return Scorer()
+
+
+def _scored(scorer, path, date=None):
+    return scorer.score([], ingest=read_inputs([path], default_date=date))
+
+
+@pytest.fixture(scope="module")
+def seeds_result(scorer):
+    return _scored(scorer, REPO / "seeds")
+
+
+@pytest.fixture(scope="module")
+def article_result(scorer):
+    return _scored(scorer, shared_path("seeds"), dt.date(2024, 11, 1))
+
+
+@pytest.mark.parametrize("which", ["seeds_result", "article_result"])
+def test_seed_acceptance(which, request):
+    result = request.getfixturevalue(which)
+    actors = load_actors(ACTORS_FILE)
+    ranked = result.ranked()
+    pairs = list(zip(ranked["source"], ranked["target"], strict=True))
+    assert {("IRN", "ISR"), ("IRNMIL", "ISR")} & set(pairs[:3]), pairs[:5]
+    # Israel -> Iraq is scored, with the host-state rule in its explanation
+    assert ("ISR", "IRQ") in pairs
+    assert "host-state-exposure" in set(result.explain("ISR", "IRQ")["rule_id"])
+    # the militias -> the US is scored with an ATTACK signal in its evidence
+    militia_us = [p for p in pairs if p[0] == "IRQUAF" and actors.country_of(p[1]) == "USA"]
+    assert militia_us
+    ids = {i for p in militia_us for s in result.explain(*p)["signal_ids"] for i in s.split(";")}
+    evidence = result.signals[result.signals["signal_id"].isin(ids)]
+    assert "ATTACK" in set(evidence["signal"])
+    # the US -> Iraq scores below Iran -> Israel
+    def best(sources, targets):
+        rows = ranked[ranked["source"].isin(sources) & ranked["target"].isin(targets)]
+        return rows["score"].max()
+    assert best({"USA", "USAGOV"}, {"IRQ", "IRQGOV"}) < best({"IRN", "IRNMIL"}, {"ISR"})
+
+
+def test_score_is_the_formula_of_its_hits_and_probability(seeds_result, scorer):
+    formula = scorer.formula
+    for row in seeds_result.pair_scores.itertuples():
+        hits = seeds_result.rule_hits[(seeds_result.rule_hits["source"] == row.source)
+                                      & (seeds_result.rule_hits["target"] == row.target)
+                                      & (seeds_result.rule_hits["window_start"] == row.window_start)]
+        assert row.rules_score == pytest.approx(hits["contribution"].sum(), abs=1e-3)
+        expected = 100 * (formula.rules_weight * max(row.rules_score, 0) / (max(row.rules_score, 0) + formula.rules_half)
+                          + formula.model_weight * row.model_probability)
+        assert row.score == pytest.approx(expected, abs=0.02)
+        assert row.band == formula.band(row.score)
+
+
+def test_change_is_against_the_previous_window(seeds_result):
+    df = seeds_result.pair_scores.sort_values("window_start")
+    for _, g in df.groupby(["source", "target"]):
+        assert math.isnan(g["change"].iloc[0])
+        assert np.allclose(g["change"].iloc[1:], g["score"].diff().iloc[1:])
+
+
+def test_corrupted_pair_scores_are_rejected_row_by_row(seeds_result, scorer):
+    bad = seeds_result.pair_scores.copy()
+    bad.loc[0, "score"] = 130.0
+    bad.loc[1, "target"] = bad.loc[1, "source"]
+    bad.loc[2, "band"] = "SEVERE" if bad.loc[2, "band"] != "SEVERE" else "LOW"
+    bad = pd.concat([bad, bad.iloc[[3]]], ignore_index=True)
+    with pytest.raises(TableValidationError) as info:
+        validate_pair_scores(bad, scorer.formula)
+    text = "\n".join(info.value.problems)
+    assert "row 0: column 'score'" in text
+    assert "row 1: row check failed: source and target must differ" in text
+    assert "unique" in text or "duplicate" in text.lower()
+    good_but_banded = seeds_result.pair_scores.copy()
+    good_but_banded.loc[2, "band"] = bad.loc[2, "band"]
+    with pytest.raises(TableValidationError, match=r"row 2: band .* does not match score"):
+        validate_pair_scores(good_but_banded, scorer.formula)
+
+
+class NotAllowed:
+    """A type of ours: skops stores it, our loader must refuse it."""
+
+
+def test_crafted_model_file_is_refused(tmp_path):
+    import skops.io as sio
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    path = tmp_path / "evil.skops"
+    sio.dump(Pipeline([("f", FunctionTransformer(func=NotAllowed))]), path)
+    from engine.model.train import load_model
+
+    with pytest.raises(ModelFileError, match="refusing to load types not on the allow-list: .*NotAllowed"):
+        load_model(path)
+    pickled = tmp_path / "model.skops"
+    pickled.write_bytes(b"\x80\x04\x95not a skops zip")
+    with pytest.raises(ModelFileError, match="not a readable skops model file"):
+        load_model(pickled)
+
+
+def test_training_reproduces_the_committed_model():
+    from engine.model.events import from_icews, load_cameo_mapping
+    from engine.model.train import coefficients, evaluate, load_model, training_rows
+    from engine.paths import EVENT_MAPPING_FILE, RULES_DIR
+    from engine.rules.models import load_rules
+
+    actors = load_actors(ACTORS_FILE)
+    events = from_icews(shared_path("data", "events", "icews18_full.csv.gz"), load_cameo_mapping(EVENT_MAPPING_FILE),
+                        actors)
+    rows = training_rows(events, load_rules(RULES_DIR), actors, "week", 30)
+    evaluation, model = evaluate(rows, "icews18", "week")
+    assert np.array_equal(coefficients(model), coefficients(load_model(MODEL_FILE)))
+    assert evaluation.beats_all_baselines()
+    card = (MODEL_FILE.with_suffix(".md")).read_text()
+    assert f"| model | {evaluation.results['model'].roc_auc:.3f} |" in card
