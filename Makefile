@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: venv check-prereqs report test lint eval bench clean
+.PHONY: venv check-prereqs report test lint eval bench train evaluate-model clean
 
 venv: $(STAMP)
 
@@ -39,6 +39,12 @@ eval: venv
 
 bench: venv
 	$(BIN)/python -m engine.bench --shared $(SHARED)
+
+train: venv
+	$(BIN)/escalation train --events $(SHARED)/data/events/icews18_full.csv.gz --long-range $(SHARED)/data/events/icews0515_sample.csv.gz
+
+evaluate-model: venv
+	$(BIN)/escalation evaluate-model --events $(SHARED)/data/events/icews18_full.csv.gz --long-range $(SHARED)/data/events/icews0515_sample.csv.gz
 
 clean:
 	rm -rf $(VENV) reports/seed
