@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= ../shared
 
-.PHONY: venv check-prereqs report test lint eval bench train evaluate-model clean
+.PHONY: venv check-prereqs report test lint eval bench train evaluate-model screenshot clean
 
 venv: $(STAMP)
 
@@ -45,6 +45,9 @@ train: venv
 
 evaluate-model: venv
 	$(BIN)/escalation evaluate-model --events $(SHARED)/data/events/icews18_full.csv.gz --long-range $(SHARED)/data/events/icews0515_sample.csv.gz
+
+screenshot: report
+	$(BIN)/python -m engine.report.screenshot reports/seed/index.html reports/seed/screenshot.png
 
 clean:
 	rm -rf $(VENV) reports/seed

@@ -35,7 +35,8 @@ def test_seeds_report(scorer, tmp_path):
     path = build_report(result, tmp_path, [REPO / "seeds"])
     html = path.read_text()
     assert "ISR → IRQ" in html and "host-state-exposure" in html and '<mark class="trigger"' in html
-    assert "<script" not in html and "http" not in html.replace("http-equiv", "")
+    # no external resources: no src attributes, links only to anchors (requests are checked in Chromium)
+    assert " src=" not in html and 'href="http' not in html
     run = json.loads((tmp_path / "run.json").read_text())
     assert run["counts"]["documents"] == 9 and len(run["rules_sha256"]) == 64
     for name in ("signals", "rule_hits", "pair_scores"):
@@ -48,7 +49,7 @@ def test_html_injection_is_escaped(scorer, tmp_path):
                                "text": "Iran fired missiles at Israel <script>alert(2)</script>."}) + "\n")
     ingest = read_inputs([src])
     html = build_report(scorer.score([], ingest=ingest), tmp_path / "out", [src]).read_text()
-    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
 def test_empty_input_gives_a_valid_report(scorer, tmp_path):

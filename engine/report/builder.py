@@ -8,11 +8,13 @@ import json
 from pathlib import Path
 
 import jinja2
+import pandas as pd
 import spacy
 
 from engine.output import write_table
 from engine.paths import RULES_DIR
-from engine.scoring import ScoreResult, load_formula
+from engine.report import charts
+from engine.scoring import MODEL_FILE, ScoreResult, load_formula
 
 MAX_PAIRS_IN_DETAIL = 50
 
@@ -28,9 +30,8 @@ def rules_hash(rules_dir: Path = RULES_DIR) -> str:
     return digest.hexdigest()
 
 
-def _evidence(result: ScoreResult, signal_ids: list[str]) -> list[dict]:
-    sig = result.signals.set_index("signal_id")
-    docs = {d.id: d for d in (result.ingest.documents if result.ingest else [])}
+def _evidence(sig: pd.DataFrame, docs: dict, signal_ids: list[str]) -> list[dict]:
+    """Evidence sentences split around the trigger, for highlighting; ``sig`` is indexed by signal_id."""
     out = []
     for sid in dict.fromkeys(signal_ids):
         if sid not in sig.index:
@@ -57,7 +58,7 @@ MODEL_SUMMARY = ("The classifier is a calibrated logistic regression trained on 
 
 
 def build_report(result: ScoreResult, out_dir: Path, inputs: list[Path] | None = None,
-                 formula=None) -> Path:
+                 formula=None, model_file: Path = MODEL_FILE) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, table in (("signals", result.signals), ("rule_hits", result.rule_hits),
                         ("pair_scores", result.pair_scores)):
@@ -67,18 +68,21 @@ def build_report(result: ScoreResult, out_dir: Path, inputs: list[Path] | None =
         result.ingest.write_rejected(out_dir)
 
     ranked = result.ranked()
+    sig = result.signals.set_index("signal_id")
+    docs = {d.id: d for d in (result.ingest.documents if result.ingest else [])}
+    hits_by_key = {key: g for key, g in result.rule_hits.groupby(["source", "target", "window_start"])}
     pairs = []
     for row in ranked.head(MAX_PAIRS_IN_DETAIL).itertuples():
-        hits = result.rule_hits[(result.rule_hits["source"] == row.source) & (result.rule_hits["target"] == row.target)
-                                & (result.rule_hits["window_start"] == row.window_start)]
+        hits = hits_by_key[(row.source, row.target, row.window_start)]
         ids = [i for s in hits["signal_ids"] for i in s.split(";")]
-        pairs.append({"row": row, "hits": hits.to_dict("records"), "evidence": _evidence(result, ids)})
+        pairs.append({"row": row, "hits": hits.to_dict("records"), "evidence": _evidence(sig, docs, ids)})
     dates = [d for d in result.signals["date"] if d]
     files = [Path(p) for p in (inputs or [])]
     run = {
         "run_id": result.run_id, "engine_version": _version(), "started": result.started,
         "run_seconds": result.seconds, "spacy": spacy.__version__, "spacy_model": result.extraction.model.describe(),
-        "rules_sha256": rules_hash(), "window": result.granularity,
+        "rules_sha256": rules_hash(), "model_file": str(model_file),
+        "model_sha256": _sha256(model_file) if model_file.exists() else None, "window": result.granularity,
         "date_range": [min(dates), max(dates)] if dates else None,
         "inputs": [{"path": str(p), "sha256": _sha256(p) if p.is_file() else None,
                     "records": (result.ingest.files.get(str(p)) if result.ingest else None)} for p in files],
@@ -94,6 +98,9 @@ def build_report(result: ScoreResult, out_dir: Path, inputs: list[Path] | None =
         rejected=result.ingest.rejected if result.ingest else [],
         unknown=result.extraction.unknown_actors.to_dict("records"), degraded=result.extraction.model.degraded,
         formula=formula or load_formula(), model_summary=MODEL_SUMMARY,
+        charts={"network": charts.network(ranked), "heatmap": charts.heatmap(ranked),
+                "trends": charts.trends(result.pair_scores, ranked)},
+        max_edges=charts.MAX_NETWORK_EDGES, max_heatmap=charts.MAX_HEATMAP_ACTORS, max_trends=charts.MAX_TREND_PAIRS,
     )
     path = out_dir / "index.html"
     path.write_text(html, encoding="utf-8")
