@@ -160,11 +160,9 @@ class Scorer:
         if rows.empty:
             return {}, base
         probs = predict(self.model, rows)
-        table = {}
-        for (_, row), p in zip(rows.iterrows(), probs, strict=True):
-            key = (row["source"], row["target"], row["window_start"].date().isoformat())
-            table[key] = (float(p), feature_contributions(self.model, row))
-        return table, base
+        terms = feature_contributions(self.model, rows)
+        keys = zip(rows["source"], rows["target"], rows["window_start"].dt.strftime("%Y-%m-%d"), strict=True)
+        return {key: (float(p), t) for key, p, t in zip(keys, probs, terms, strict=True)}, base
 
     def _pair_scores(self, run_id: str, signals: pd.DataFrame, rule_hits: pd.DataFrame,
                      reference: dt.date) -> pd.DataFrame:

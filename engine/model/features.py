@@ -84,7 +84,6 @@ def build_features(events: pd.DataFrame, granularity: str = "week", k: int = 4,
     reverse = reverse.reorder_levels(keys).reindex(grid, fill_value=0)
 
     out = pd.DataFrame(index=grid)
-    by_pair = out.groupby(level=["source", "target"], sort=False)
     for t in SIGNAL_TYPES:
         out[f"n_{t}"] = np.log1p(base[t])
         out[f"rev_{t}"] = np.log1p(reverse[t])

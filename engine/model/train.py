@@ -12,7 +12,6 @@ windows).
 
 from __future__ import annotations
 
-import datetime as dt
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,13 +97,12 @@ def predict(model, rows: pd.DataFrame) -> np.ndarray:
     return model.predict_proba(rows[FEATURES])[:, 1]
 
 
-def feature_contributions(model, row: pd.Series, top: int = 3) -> list[tuple[str, float]]:
-    """The logistic regression's largest terms (coefficient x standardised value) for one row."""
+def feature_contributions(model, rows: pd.DataFrame, top: int = 3) -> list[list[tuple[str, float]]]:
+    """Per row, the logistic regression's largest terms (coefficient x standardised value)."""
     pipe = model.calibrated_classifiers_[0].estimator.estimator
-    scaled = pipe.named_steps["scale"].transform(row[FEATURES].to_frame().T.astype(float))[0]
-    terms = pipe.named_steps["logit"].coef_[0] * scaled
-    order = np.argsort(-np.abs(terms))[:top]
-    return [(FEATURES[i], float(terms[i])) for i in order]
+    terms = pipe.named_steps["logit"].coef_[0] * pipe.named_steps["scale"].transform(rows[FEATURES].astype(float))
+    order = np.argsort(-np.abs(terms), axis=1)[:, :top]
+    return [[(FEATURES[j], float(terms[i, j])) for j in order[i]] for i in range(len(rows))]
 
 
 @dataclass
@@ -188,6 +186,3 @@ def versions() -> dict[str, str]:
     return {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "skops": skops.__version__,
             "numpy": np.__version__, "pandas": pd.__version__}
 
-
-def today() -> str:
-    return dt.date.today().isoformat()
