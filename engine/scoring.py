@@ -102,6 +102,12 @@ class ScoreResult:
         hits = self.rule_hits[(self.rule_hits["source"] == source) & (self.rule_hits["target"] == target)]
         return hits[["window_start", "rule_id", "contribution", "explanation", "signal_ids"]]
 
+    def to_report(self, out_dir: str | Path, inputs: list[Path] | None = None) -> Path:
+        """Write the HTML report, its tables and run.json into ``out_dir``; return index.html's path."""
+        from engine.report.builder import build_report
+
+        return build_report(self, Path(out_dir), inputs)
+
     def ranked(self) -> pd.DataFrame:
         """Each pair's latest window, highest score first."""
         if self.pair_scores.empty:

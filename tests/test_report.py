@@ -61,8 +61,10 @@ def test_empty_input_gives_a_valid_report(scorer, tmp_path):
     assert "Nothing found" in html
 
 
-def test_scorer_api_on_texts(scorer):
+def test_scorer_api_on_texts(scorer, tmp_path):
     result = scorer.score(["Iran fired missiles at Israel.", "Israel vowed to retaliate against Iran."],
                           date=dt.date(2024, 11, 4))
     top = result.ranked().iloc[0]
     assert (top["source"], top["target"]) in {("IRN", "ISR"), ("ISR", "IRN")}
+    html = result.to_report(tmp_path / "api").read_text()
+    assert "IRN → ISR" in html and (tmp_path / "api" / "pair_scores.parquet").exists()
