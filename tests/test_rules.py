@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
+import numpy as np
 import pandas as pd
 import pytest
 
+import engine.rules.engine as eng
 from engine.errors import RuleActionError
 from engine.nlp.lexicon import load_actors
 from engine.paths import ACTORS_FILE, RULES_DIR
@@ -194,3 +197,80 @@ def test_durable_rules_and_plain_python_agree(seed_article_signals):
                                   for h in hits)
         durable = key(run_rules(rules, facts))
         assert durable and durable == key(run_rules_plain(rules, facts))
+
+
+def _many_pairs(n_signals: int, seed: int = 7) -> pd.DataFrame:
+    """Signals spread over 40 actor codes (some states, organs, proxies), eight months, every type
+    and mode, a few launch points: enough pairs for several rulesets, and windows spanning several
+    assert blocks, so that batching across sessions, action batches and retraction are all used."""
+    rng = np.random.default_rng(seed)
+    actors = ["IRN", "ISR", "IRQ", "USA", "IRNMIL", "IRQUAF", "SYR", "LBN", "EGY", "ETH"] + \
+             [f"C{i:02d}" for i in range(30)]
+    types = ["ATTACK", "THREATEN", "MOBILIZE", "DEMAND", "DEESCALATE"]
+    start = dt.date(2024, 1, 1)
+    rows = []
+    for _ in range(n_signals):
+        source, target = rng.choice(actors, 2, replace=False)
+        rows.append({"source": str(source), "target": str(target), "signal": str(rng.choice(types)),
+                     "date": (start + dt.timedelta(days=int(rng.integers(0, 240)))).isoformat(),
+                     "negated": bool(rng.random() < 0.1), "hypothetical": bool(rng.random() < 0.15),
+                     "status": str(rng.choice(["past", "ongoing", "planned"])),
+                     "location": str(rng.choice(["", "", "", "IRQ", "SYR"])),
+                     "intensity": float(rng.choice([0.3, 0.6, 0.9])), "confidence": float(rng.choice([0.5, 0.8]))})
+    return pd.DataFrame([dict(r, signal_id=f"g{i}") for i, r in enumerate(rows)])
+
+
+def test_durable_rules_and_plain_python_agree_on_many_pairs_and_months():
+    from engine.rules.reference import run_rules_plain
+
+    actors, rules = load_actors(ACTORS_FILE), load_rules(RULES_DIR)
+    facts = signal_groups(_many_pairs(6000), actors, "week")
+    sessions = {eng.session_of(f) for f in facts}
+    assert len(sessions) > eng.PAIRS_PER_RULESET  # more than one ruleset
+    key = lambda hits: sorted((h.rule_id, h.source, h.target, h.window_start, h.contribution, h.signal_ids)  # noqa: E731
+                              for h in hits)
+    durable = key(run_rules(rules, facts))
+    assert len({h[0] for h in durable}) >= 10 and durable == key(run_rules_plain(rules, facts))
+
+
+SEQUENCE_ONLY = """\
+rules:
+  - id: threat-then-attack
+    description: A threat followed by an attack.
+    when:
+      sequence:
+        - {type: THREATEN}
+        - {type: ATTACK}
+      within_days: 14
+    then: {add: 10}
+    examples:
+      fires: [{signals: [{source: A, target: B, type: THREATEN}, {source: A, target: B, type: ATTACK, day: 2}]}]
+      quiet: [{signals: [{source: A, target: B, type: ATTACK}]}]
+"""
+
+
+def test_a_pair_in_which_no_rule_fired_is_closed_safely(tmp_path):
+    """durable-rules 2.0.28 crashes the process when deleting a session in which no action ever ran;
+    a run whose only fact half-matches a sequence must end normally (and leave no hit)."""
+    _write(tmp_path, SEQUENCE_ONLY)
+    facts = signal_groups(_signals([{"source": "IRN", "target": "ISR", "signal": "THREATEN", "date": "2024-11-04"}]),
+                          load_actors(ACTORS_FILE))
+    assert run_rules(load_rules(tmp_path), facts) == []
+
+
+def _resident_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs Linux /proc")
+def test_repeated_runs_do_not_keep_engine_memory():
+    """durable-rules keeps every session's memory (~0.25 MB a pair) unless the session is deleted."""
+    actors, rules = load_actors(ACTORS_FILE), load_rules(RULES_DIR)
+    rows = [{"source": f"C{i:03d}", "target": "ISR", "signal": "ATTACK", "date": "2024-11-04"} for i in range(600)]
+    facts = signal_groups(_signals(rows), actors)
+    run_rules(rules, facts)  # warm up: the allocator keeps what it freed for reuse
+    before = _resident_mb()
+    for _ in range(5):
+        run_rules(rules, facts)
+    assert _resident_mb() - before < 100  # 3,000 sessions leaked would be ~750 MB
