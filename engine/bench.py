@@ -70,7 +70,7 @@ def _best_of(repeats: int, run):
 def bench_rules(shared: Path, repeats: int = 3) -> None:
     from engine.nlp.lexicon import load_actors
     from engine.paths import ACTORS_FILE, EVENT_MAPPING_FILE, RULES_DIR
-    from engine.rules.engine import run_rules, signal_groups
+    from engine.rules.engine import run_rules, session_of, signal_groups
     from engine.rules.models import load_rules
     from engine.rules.reference import run_rules_plain
     from engine.yamlio import load_yaml
@@ -88,8 +88,9 @@ def bench_rules(shared: Path, repeats: int = 3) -> None:
         per_signal[fraction] = total / len(signals)
         same = {(h.rule_id, h.source, h.target, h.window_start, h.contribution) for h in hits} == \
                {(h.rule_id, h.source, h.target, h.window_start, h.contribution) for h in plain_hits}
-        print(f"rules on {fraction:.0%} of ICEWS18: {len(signals)} dyadic signals -> {len(facts)} signal groups -> "
-              f"{len(hits)} hits (plain Python: {len(plain_hits)}, identical: {same})")
+        sessions = len({session_of(f) for f in facts})
+        print(f"rules on {fraction:.0%} of ICEWS18: {len(signals)} dyadic signals -> {len(facts)} signal groups "
+              f"in {sessions} sessions (pairs of units) -> {len(hits)} hits (plain Python: {len(plain_hits)}, identical: {same})")
         print(f"  grouping {grouped:.2f}s + durable-rules {ruled:.2f}s = {len(signals) / total:,.0f} signals/s; "
               f"grouping {grouped:.2f}s + plain Python {plain:.2f}s = {len(signals) / (grouped + plain):,.0f} signals/s; "
               f"durable-rules / plain: {ruled / plain:.2f}x (goal <= 3x)")
