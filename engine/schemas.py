@@ -76,6 +76,9 @@ class DirectedPairTable(pa.DataFrameModel):
         return df["source"] != df["target"]
 
 
+BANDS = ["LOW", "GUARDED", "ELEVATED", "HIGH", "SEVERE"]  # lowest first
+
+
 class RuleHitsTable(DirectedPairTable):
     """One row per rule firing; a pair's rules score is the sum of its rows' contributions."""
 
@@ -86,6 +89,8 @@ class RuleHitsTable(DirectedPairTable):
     contribution: Series[float] = pa.Field(ge=-1000, le=1000)
     signal_ids: Series[str]
     explanation: Series[str]
+    band_floor: Series[str] = pa.Field(isin=["", *BANDS])  # "" unless the rule sets a floor
+    band_cap: Series[str] = pa.Field(isin=["", *BANDS])
 
 
 class PairScoresTable(DirectedPairTable):
@@ -97,7 +102,9 @@ class PairScoresTable(DirectedPairTable):
     rules_score: Series[float]
     model_probability: Series[float] = pa.Field(ge=0, le=1)
     score: Series[float] = pa.Field(ge=0, le=100)
-    band: Series[str] = pa.Field(isin=["LOW", "GUARDED", "ELEVATED", "HIGH", "SEVERE"])
+    band: Series[str] = pa.Field(isin=BANDS)
+    band_floor: Series[str] = pa.Field(isin=["", *BANDS])  # the highest floor a rule hit set, or ""
+    band_cap: Series[str] = pa.Field(isin=["", *BANDS])  # the lowest cap a rule hit set, or ""
     change: Series[float] = pa.Field(nullable=True)
     n_signals: Series[int] = pa.Field(ge=0)
     top_drivers: Series[str]

@@ -27,14 +27,13 @@ from engine.nlp.lexicon import load_actors
 from engine.paths import ACTORS_FILE, REPO_ROOT, RULES_DIR, SIGNALS_FILE
 from engine.rules.engine import hits_table, run_rules, signal_groups
 from engine.rules.models import load_rules
-from engine.schemas import PairScoresTable, validate
+from engine.schemas import BANDS, PairScoresTable, validate
 from engine.yamlio import load_yaml
 
 BANDS_FILE = RULES_DIR / "bands.yaml"
 MODEL_FILE = REPO_ROOT / "models" / "escalation-classifier.skops"
-BAND_ORDER = ["LOW", "GUARDED", "ELEVATED", "HIGH", "SEVERE"]
 PAIR_SCORE_COLUMNS = ["run_id", "window_start", "window_end", "source", "target", "rules_score",
-                      "model_probability", "score", "band", "change", "n_signals", "top_drivers"]
+                      "model_probability", "score", "band", "band_floor", "band_cap", "change", "n_signals", "top_drivers"]
 
 
 class ScoreFormula(BaseModel):
@@ -50,8 +49,8 @@ class ScoreFormula(BaseModel):
     def _consistent(self):
         if abs(self.rules_weight + self.model_weight - 1) > 1e-9:
             raise ValueError("rules_weight + model_weight must be 1")
-        if list(self.bands) != BAND_ORDER:
-            raise ValueError(f"bands must be {', '.join(BAND_ORDER)} in this order")
+        if list(self.bands) != BANDS:
+            raise ValueError(f"bands must be {', '.join(BANDS)} in this order")
         edges = list(self.bands.values())
         if edges[0] != 0 or edges != sorted(edges) or edges[-1] > 100:
             raise ValueError("band edges must start at 0 and rise to at most 100")
@@ -64,8 +63,15 @@ class ScoreFormula(BaseModel):
     def score(self, rules_score: float, probability: float) -> float:
         return round(100 * (self.rules_weight * self.rules_part(rules_score) + self.model_weight * probability), 2)
 
-    def band(self, score: float) -> str:
-        return [name for name, edge in self.bands.items() if score >= edge][-1]
+    def band(self, score: float, floor: str = "", cap: str = "") -> str:
+        """The highest band whose edge the score reaches, lowered to a rule's cap and raised to a
+        rule's floor (a floor wins over a cap: an early warning is not hidden)."""
+        level = BANDS.index([name for name, edge in self.bands.items() if score >= edge][-1])
+        if cap:
+            level = min(level, BANDS.index(cap))
+        if floor:
+            level = max(level, BANDS.index(floor))
+        return BANDS[level]
 
 
 def load_formula(path: str | Path = BANDS_FILE) -> ScoreFormula:
@@ -78,8 +84,9 @@ def load_formula(path: str | Path = BANDS_FILE) -> ScoreFormula:
 def validate_pair_scores(df: pd.DataFrame, formula: ScoreFormula) -> pd.DataFrame:
     """The pandera schema plus the checks that need the formula: band matches score."""
     df = validate(PairScoresTable, df, "pair_scores")
-    wrong = [f"row {i}: band {r.band!r} does not match score {r.score} (expected {formula.band(r.score)!r})"
-             for i, r in df.iterrows() if formula.band(r.score) != r.band]
+    wrong = [f"row {i}: band {r.band!r} does not match score {r.score}, floor {r.band_floor!r} and cap "
+             f"{r.band_cap!r} (expected {formula.band(r.score, r.band_floor, r.band_cap)!r})"
+             for i, r in df.iterrows() if formula.band(r.score, r.band_floor, r.band_cap) != r.band]
     if wrong:
         raise TableValidationError("pair_scores", wrong)
     return df
@@ -182,16 +189,33 @@ class Scorer:
             rules_score = round(float(g["contribution"].sum()), 4)
             p, contributions = probabilities.get((country(src) or src, country(tgt) or tgt, wstart), base)
             score = self.formula.score(rules_score, p)
-            top = g.reindex(g["contribution"].abs().sort_values(ascending=False).index).head(3)
+            scored = g[g["contribution"] != 0]  # band-limit rules may add no points: named below instead
+            top = scored.reindex(scored["contribution"].abs().sort_values(ascending=False).index).head(3)
             drivers = [f"{r.rule_id} {r.contribution:+.1f}" for r in top.itertuples()]
             drivers += [f"model: {name} {value:+.2f}" for name, value in contributions[:2]]
+            floor, cap, limits = _band_limits(g)
             rows.append({"run_id": run_id, "window_start": wstart, "window_end": wend, "source": src, "target": tgt,
                          "rules_score": rules_score, "model_probability": round(p, 4), "score": score,
-                         "band": self.formula.band(score), "change": math.nan,
-                         "n_signals": n_signals.get((src, tgt, wstart), 0), "top_drivers": "; ".join(drivers)})
+                         "band": self.formula.band(score, floor, cap), "band_floor": floor, "band_cap": cap,
+                         "top_drivers": "; ".join(limits + drivers), "change": math.nan,
+                         "n_signals": n_signals.get((src, tgt, wstart), 0)})
         df = pd.DataFrame(rows, columns=PAIR_SCORE_COLUMNS).sort_values(["source", "target", "window_start"])
         df["change"] = df.groupby(["source", "target"])["score"].diff()
         return validate_pair_scores(df.reset_index(drop=True), self.formula)
+
+
+def _band_limits(hits: pd.DataFrame) -> tuple[str, str, list[str]]:
+    """The highest band floor and the lowest band cap set by a pair-window's hits, with the rules."""
+    floors = hits[hits["band_floor"] != ""]
+    caps = hits[hits["band_cap"] != ""]
+    floor = max(floors["band_floor"], key=BANDS.index, default="")
+    cap = min(caps["band_cap"], key=BANDS.index, default="")
+    limits = []
+    if floor:
+        limits.append(f"band at least {floor} ({', '.join(sorted(set(floors.loc[floors['band_floor'] == floor, 'rule_id'])))})")
+    if cap:
+        limits.append(f"band at most {cap} ({', '.join(sorted(set(caps.loc[caps['band_cap'] == cap, 'rule_id'])))})")
+    return floor, cap, limits
 
 
 def _signals_per_pair_window(signals: pd.DataFrame, rule_hits: pd.DataFrame) -> dict[tuple, int]:

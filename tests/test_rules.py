@@ -43,6 +43,10 @@ BROKEN = [
     ("duplicate key", ("    description: An attack that happened.\n",
                        "    description: An attack that happened.\n    description: twice\n"), 4, "duplicate key 'description'"),
     ("YAML syntax", ("then: {add: 15, scale_by: [intensity]}", "then: {add: 15, scale_by: [intensity}"), 6, "YAML syntax error"),
+    ("band floor above cap", ("then: {add: 15, scale_by: [intensity]}",
+                              "then: {add: 15, scale_by: [intensity], band_floor: HIGH, band_cap: LOW}"),
+     6, "band_floor HIGH is above band_cap LOW"),
+    ("unknown band", ("then: {add: 15, scale_by: [intensity]}", "then: {add: 15, band_floor: HIHG}"), 6, "band_floor"),
     ("bad example signal type", ("quiet: [{signals: [{source: IRN, target: ISR, type: ATTACK, negated: true}]}]",
                                  "quiet: [{signals: [{source: IRN, target: ISR, type: HUG, negated: true}]}]"), 9, "unknown signal type 'HUG'"),
 ]

@@ -13,7 +13,8 @@ from engine.errors import ModelFileError, TableValidationError
 from engine.ingest import read_inputs
 from engine.nlp.lexicon import load_actors
 from engine.paths import ACTORS_FILE
-from engine.scoring import MODEL_FILE, Scorer, validate_pair_scores
+from engine.schemas import BANDS
+from engine.scoring import MODEL_FILE, Scorer, load_formula, validate_pair_scores
 from tests.conftest import REPO, shared_path
 
 
@@ -69,7 +70,11 @@ def test_score_is_the_formula_of_its_hits_and_probability(seeds_result, scorer):
         expected = 100 * (formula.rules_weight * max(row.rules_score, 0) / (max(row.rules_score, 0) + formula.rules_half)
                           + formula.model_weight * row.model_probability)
         assert row.score == pytest.approx(expected, abs=0.02)
-        assert row.band == formula.band(row.score)
+        floors = [b for b in hits["band_floor"] if b]
+        caps = [b for b in hits["band_cap"] if b]
+        assert (row.band_floor, row.band_cap) == (max(floors, key=BANDS.index, default=""),
+                                                  min(caps, key=BANDS.index, default=""))
+        assert row.band == formula.band(row.score, row.band_floor, row.band_cap)
 
 
 def test_change_is_against_the_previous_window(seeds_result):
@@ -95,6 +100,60 @@ def test_corrupted_pair_scores_are_rejected_row_by_row(seeds_result, scorer):
     good_but_banded.loc[2, "band"] = bad.loc[2, "band"]
     with pytest.raises(TableValidationError, match=r"row 2: band .* does not match score"):
         validate_pair_scores(good_but_banded, scorer.formula)
+
+
+LIMIT_RULES = """\
+rules:
+  - id: attack-points
+    description: Points for an attack.
+    when:
+      signal: {type: ATTACK, mode: actual}
+    then: {add: 30}
+    examples:
+      fires: [{signals: [{source: ISR, target: IRN, type: ATTACK}]}]
+      quiet: [{signals: [{source: ISR, target: IRN, type: THREATEN}]}]
+  - id: attack-capped
+    description: An attack alone keeps the pair at GUARDED at most.
+    when:
+      signal: {type: ATTACK, mode: actual}
+    then: {add: 0, band_cap: GUARDED}
+    examples:
+      fires: [{signals: [{source: ISR, target: IRN, type: ATTACK}]}]
+      quiet: [{signals: [{source: ISR, target: IRN, type: THREATEN}]}]
+  - id: threat-floor
+    description: A threat puts the pair at HIGH at least.
+    when:
+      signal: {type: THREATEN}
+    then: {add: 0, band_floor: HIGH}
+    examples:
+      fires: [{signals: [{source: IRN, target: ISR, type: THREATEN}]}]
+      quiet: [{signals: [{source: IRN, target: ISR, type: ATTACK}]}]
+"""
+
+
+def test_rules_set_band_floors_and_caps(tmp_path):
+    (tmp_path / "scoring").mkdir()
+    (tmp_path / "scoring" / "limits.yaml").write_text(LIMIT_RULES)
+    # low band edges: by score alone every scored pair here would be SEVERE
+    (tmp_path / "bands.yaml").write_text((REPO / "rules" / "bands.yaml").read_text()
+                                         .replace("GUARDED: 20", "GUARDED: 1").replace("ELEVATED: 40", "ELEVATED: 2")
+                                         .replace("HIGH: 60", "HIGH: 3").replace("SEVERE: 80", "SEVERE: 4"))
+    result = Scorer(rules=tmp_path).score(
+        ["Israeli warplanes bombed Iranian military bases near Tehran on Monday.",
+         "Iran threatened to retaliate against Israel."], date="2024-11-04")
+    rows = result.pair_scores.set_index(["source", "target"])
+    attack, threat = rows.loc[("ISRMIL", "IRNMIL")], rows.loc[("IRN", "ISR")]
+    assert attack["score"] >= 4 and (attack["band"], attack["band_cap"]) == ("GUARDED", "GUARDED")
+    assert "band at most GUARDED (attack-capped)" in attack["top_drivers"]
+    assert (threat["band"], threat["band_floor"]) == ("HIGH", "HIGH")
+    # the table check knows about limits: a band that ignores its cap is refused
+    bad = result.pair_scores.copy()
+    bad.loc[(bad["source"] == "ISRMIL").to_numpy(), "band"] = "SEVERE"
+    with pytest.raises(TableValidationError, match="expected 'GUARDED'"):
+        validate_pair_scores(bad, result_formula := load_formula(tmp_path / "bands.yaml"))
+    # a floor wins over a cap
+    assert result_formula.band(90, floor="HIGH", cap="GUARDED") == "HIGH"
+    assert result_formula.band(90, cap="GUARDED") == "GUARDED" and result_formula.band(0, floor="ELEVATED") == "ELEVATED"
 
 
 class NotAllowed:

@@ -233,6 +233,7 @@ class Hit:
     signal_ids: str
     explanation: str
     band_floor: str = ""
+    band_cap: str = ""
 
 
 def contribution_of(rule: Rule, facts: list[dict]) -> tuple[float, str]:
@@ -309,8 +310,13 @@ class HitRecorder:
         text = f"{rule.id}: {_describe(facts)}; {how} = {points:+.2f}"
         if pair:
             text += f" (credited to {source}->{target})"
-        hit = Hit(rule.id, source, target, last["window_start"], last["window_end"], points, ids, text,
-                  rule.then.band_floor or "")
+        bands = ""
+        if rule.then.band_floor:
+            bands += f"; band at least {rule.then.band_floor}"
+        if rule.then.band_cap:
+            bands += f"; band at most {rule.then.band_cap}"
+        hit = Hit(rule.id, source, target, last["window_start"], last["window_end"], points, ids, text + bands,
+                  rule.then.band_floor or "", rule.then.band_cap or "")
         old = self.hits.get(key)
         if old is not None:
             # whatever the firing order: the largest contribution (ties: the first explanation in
@@ -465,11 +471,12 @@ def run_rules(rules: list[LoadedRule], facts: list[dict]) -> list[Hit]:
 
 
 def hits_table(hits: list[Hit], run_id: str) -> pd.DataFrame:
-    """The validated rule-hits table (plus a ``band_floor`` column for floor rules)."""
+    """The validated rule-hits table."""
     if not hits:
         return empty_frame(RuleHitsTable)
     rows = [{"run_id": run_id, "source": h.source, "target": h.target, "window_start": h.window_start,
              "window_end": h.window_end, "rule_id": h.rule_id, "contribution": h.contribution,
-             "signal_ids": h.signal_ids, "explanation": h.explanation} for h in hits]
+             "signal_ids": h.signal_ids, "explanation": h.explanation, "band_floor": h.band_floor,
+             "band_cap": h.band_cap} for h in hits]
     df = pd.DataFrame(rows).sort_values(["source", "target", "window_start", "rule_id"]).reset_index(drop=True)
     return validate(RuleHitsTable, df, "rule_hits")

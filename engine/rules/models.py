@@ -14,7 +14,8 @@ A rule file is ``{rules: [rule, ...]}``. A rule::
       add: 20                                           # points (negative dampens)
       scale_by: [intensity, confidence, recency, volume]
       for_pair: {source: target, target: location}      # optional derived pair
-      band_floor: ELEVATED                              # optional
+      band_floor: ELEVATED                              # optional: the pair's band is at least this
+      band_cap: HIGH                                    # optional: ... and at most this (a floor wins)
     examples:
       fires: [{signals: [{source: IRN, target: ISR, type: MOBILIZE, day: 0}, ...]}]
       quiet: [...]
@@ -30,14 +31,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from engine.errors import did_you_mean
-from engine.schemas import SIGNAL_TYPES
+from engine.schemas import BANDS, SIGNAL_TYPES
 from engine.yamlio import DuplicateKeyError, LineDict, LineList, line_of, load_yaml
 
 MODES = ["actual", "planned", "hypothetical", "negated"]
 STATUSES = ["past", "ongoing", "planned", "unknown"]
 SCALES = ["intensity", "confidence", "recency", "volume"]
 PAIR_FIELDS = ["source", "target", "location", "source_patron", "target_patron"]
-BANDS = ["LOW", "GUARDED", "ELEVATED", "HIGH", "SEVERE"]
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -124,7 +124,16 @@ class Then(Strict):
     for_pair: ForPair | None = Field(None, description="credit a derived pair instead of the signal's own")
     share: float = Field(1.0, ge=0, le=1, description="fraction of the points given (e.g. proxy roll-up)")
     half_life_days: float = Field(14.0, gt=0, le=365)
-    band_floor: Literal["LOW", "GUARDED", "ELEVATED", "HIGH", "SEVERE"] | None = None
+    band_floor: Literal["LOW", "GUARDED", "ELEVATED", "HIGH", "SEVERE"] | None = Field(
+        None, description="the pair's band in the window is at least this, whatever its score")
+    band_cap: Literal["LOW", "GUARDED", "ELEVATED", "HIGH", "SEVERE"] | None = Field(
+        None, description="the pair's band in the window is at most this (a floor from any rule wins)")
+
+    @model_validator(mode="after")
+    def _floor_not_above_cap(self):
+        if self.band_floor and self.band_cap and BANDS.index(self.band_floor) > BANDS.index(self.band_cap):
+            raise ValueError(f"band_floor {self.band_floor} is above band_cap {self.band_cap}")
+        return self
 
 
 class ExampleSignal(Strict):
