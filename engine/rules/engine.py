@@ -8,7 +8,7 @@ What durable-rules 2.0.28 does that this module designs around (each checked her
   process: definitions are built fresh per run and named with a per-run unique name, and the
   ruleset is deleted from the engine after the run;
 - ``Host`` starts two timer threads that never stop: we use a subclass without them and drive the
-  rules synchronously (``Ruleset.dispatch`` runs the actions the engine has queued);
+  rules synchronously, running the actions the engine has queued ourselves;
 - ``delete_ruleset`` does not free the ruleset's sessions (about 0.25 MB per pair and run stays
   allocated and the engine slows down as memory grows): each session is deleted first;
 - correlated sequences fire once per combination and facts accumulate (quadratic cost): signals are
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import math
 import uuid
 from collections.abc import Callable
@@ -109,10 +110,11 @@ def signal_groups(signals: pd.DataFrame, actors: ActorDictionary, granularity: s
     bounds = np.concatenate([[0], np.cumsum(groups["count"].to_numpy())])
     groups["signal_ids"] = [";".join(ids[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     # the group's most frequent status, ties to the alphabetically first (as Series.mode does)
-    top_status = (work.groupby([*keys, "status"]).size().rename("n").reset_index()
-                  .sort_values(["n", "status"], ascending=[False, True]).drop_duplicates(keys)
-                  .set_index(keys)["status"])
-    groups = groups.join(top_status).reset_index()
+    status_names, status_of_row = np.unique(status.astype(str), return_inverse=True)
+    tally = np.zeros((len(groups), len(status_names)), dtype=np.int64)
+    np.add.at(tally, (group_of_row, status_of_row), 1)
+    groups["status"] = status_names[tally.argmax(axis=1)].astype(object)
+    groups = groups.reset_index()
     codes = set(groups["source"]) | set(groups["target"])
     country = {c: actors.country_of(c) or c for c in codes}
     unit = {c: actors.unit_of(c) for c in codes}
@@ -238,23 +240,21 @@ class Hit:
 
 def contribution_of(rule: Rule, facts: list[dict]) -> tuple[float, str]:
     """Points a firing gives, and the explanation of how they were computed."""
-    last = facts[-1]
-    factors = []
-    value = rule.then.add * rule.then.share
-    for scale in rule.then.scale_by:
+    then, last = rule.then, facts[-1]
+    value = then.add * then.share
+    how = f"{then.add:+g}" + (f" x share {then.share:g}" if then.share != 1 else "")
+    for scale in then.scale_by:
         if scale == "intensity":
-            f = max(x["intensity"] for x in facts)
+            f = last["intensity"] if len(facts) == 1 else max(x["intensity"] for x in facts)
         elif scale == "confidence":
-            f = sum(x["confidence"] for x in facts) / len(facts)
+            f = last["confidence"] if len(facts) == 1 else sum(x["confidence"] for x in facts) / len(facts)
         elif scale == "recency":
-            age = max(0, last["window_end_day"] - last["last_day"])
-            f = 0.5 ** (age / rule.then.half_life_days)
+            f = 0.5 ** (max(0, last["window_end_day"] - last["last_day"]) / then.half_life_days)
         else:  # volume
-            f = min(VOLUME_CAP, math.log2(1 + sum(x["count"] for x in facts)))
-        factors.append(f"{scale} {f:.2f}")
+            f = min(VOLUME_CAP, math.log2(1 + (last["count"] if len(facts) == 1 else sum(x["count"] for x in facts))))
+        how += f" x {scale} {f:.2f}"
         value *= f
-    base = f"{rule.then.add:+g}" + (f" x share {rule.then.share:g}" if rule.then.share != 1 else "")
-    return round(value, 4), base + "".join(f" x {x}" for x in factors)
+    return round(value, 4), how
 
 
 def _describe(facts: list[dict]) -> str:
@@ -345,33 +345,32 @@ class RuleRun:
         self.recorder = HitRecorder()
         self.full: dict[int, dict] = {}
         self.errors: list[RuleActionError] = []
-        self.actions_run = 0
         self.acted: set[str] = set()  # sessions in which an action has run
         self.max_window = max([r.rule.when.within_days or 0 for r in rules] + [0])
         self.conditions = [c for r in rules for c in ([r.rule.when.signal] if r.rule.when.signal
                                                       else r.rule.when.sequence)]
-        definition = {}
+        definition, self.actions = {}, {}
         for i, loaded in enumerate(rules):
-            rule_def = compile_rule(loaded.rule)
-            rule_def["cap"] = ACTION_BATCH
-            rule_def["run"] = self._action(loaded.rule)
-            definition[f"r{i}_{loaded.id.replace('-', '_')}"] = rule_def
+            name = f"r{i}_{loaded.id.replace('-', '_')}"
+            self.actions[name] = self._action(loaded.rule)
+            definition[name] = dict(compile_rule(loaded.rule), cap=ACTION_BATCH, run=self.actions[name])
         self.host = _QuietHost()
         self.host.set_rulesets({self.name: definition})
         self.ruleset = self.host.get_ruleset(self.name)
 
-    def _action(self, rule: Rule) -> Callable:
+    def _action(self, rule: Rule) -> Callable[[list[dict]], None]:
+        """The action of one rule: it receives a batch of matches (the rule's ``cap``), each
+        ``{"m": fact}`` or, for a sequence, ``{"f0": fact, "f1": fact, ...}``."""
         one_step = rule.when.signal is not None
 
-        def run(c):
-            self.actions_run += 1
-            self.acted.add(c.s["sid"])
-            for match in c.m:  # a batch of matches (the rule's "cap"); each is a fact or f0, f1, ...
-                found = match._d
-                facts = [self.full[found["id"]]] if one_step else [self.full[found[k]["id"]] for k in sorted(found)]
+        def run(matches: list[dict]) -> None:
+            for found in matches:
+                steps = [found["m"]] if one_step else [found[k] for k in sorted(found)]
+                self.acted.add(steps[0]["sid"])
+                facts = [self.full[step["id"]] for step in steps]
                 try:
                     self.recorder.record(rule, facts)
-                except Exception as exc:  # durable-rules would swallow it; keep it for after the assert
+                except Exception as exc:  # keep it: raised once the engine has finished the action
                     pair = f"{facts[-1].get('source')}->{facts[-1].get('target')}"
                     self.errors.append(RuleActionError(rule.id, pair, exc))
                     return
@@ -383,10 +382,11 @@ class RuleRun:
 
         Only facts that satisfy some rule step's own terms are asserted (checked with durable-rules
         2.0.28: a fact that no rule matches makes the engine report the whole batch as unhandled).
-        One batch may span many sessions: the engine queues each session's actions and
-        ``Ruleset.dispatch`` runs them one session at a time until none is left."""
+        One batch spans many sessions: the engine queues each session's actions, and
+        ``_run_pending_actions`` runs them until none is left."""
         blocks: dict[int, list[dict]] = {}
         block_start: dict[int, int] = {}  # the first window day of each block
+        window_days: dict[str, int] = {}
         wanted: dict[tuple, bool] = {}  # many facts look alike to the conditions: test each look once
         for k, fact in enumerate(facts):
             look = tuple(fact[key] for key in MATCHED_FIELDS)
@@ -394,15 +394,18 @@ class RuleRun:
                 wanted[look] = any(matches(cond, fact) for cond in self.conditions)
             if not wanted[look]:
                 continue
-            fact = dict(fact, id=fact.get("id", k))
+            if "id" not in fact:
+                fact = dict(fact, id=k)
             self.full[fact["id"]] = fact
             # the engine gets only what conditions read; actions look the full fact up by id
             slim = {key: fact[key] for key in CONDITION_FIELDS}
             slim["sid"] = session_of(fact)
-            window_day = day_number(dt.date.fromisoformat(fact["window_start"]))
-            block = window_day // BLOCK_DAYS
+            wstart = fact["window_start"]
+            if wstart not in window_days:
+                window_days[wstart] = day_number(dt.date.fromisoformat(wstart))
+            block = window_days[wstart] // BLOCK_DAYS
             blocks.setdefault(block, []).append(slim)
-            block_start[block] = min(window_day, block_start.get(block, window_day))
+            block_start[block] = min(window_days[wstart], block_start.get(block, window_days[wstart]))
         live: list[dict] = []
         try:
             for block in sorted(blocks):
@@ -414,19 +417,29 @@ class RuleRun:
                     live = [f for f in live if f["last_day"] >= horizon]
                 self.ruleset.assert_facts(batch)
                 self._run_pending_actions()
+                if self.errors:
+                    raise self.errors[0]
                 live.extend(batch)
         finally:
             self.close()
         return list(self.recorder.hits.values())
 
     def _run_pending_actions(self) -> None:
-        while True:
-            before = self.actions_run
-            self.ruleset.dispatch()  # one session's queued actions, if any is left
-            if self.errors:
-                raise self.errors[0]
-            if self.actions_run == before:
-                return
+        """Run the actions the engine has queued, session after session, until none is left.
+
+        This is the loop of durable-rules' own ``Ruleset.dispatch``/``_flush_actions`` on the same
+        engine calls (``start_action``, ``complete_and_start_action``), without what a synchronous
+        run of stateless actions does not use: per-action ``Closure`` objects, lease timers and
+        writing the session state back after each action. That wrapper was a third of the cost."""
+        handle = self.ruleset._handle
+        started = durable_rules_engine.start_action(handle)
+        while started:
+            _, messages, state_offset = started
+            while messages:
+                for name, matches_ in json.loads(messages).items():
+                    self.actions[name](matches_ if isinstance(matches_, list) else [matches_])
+                messages = durable_rules_engine.complete_and_start_action(handle, state_offset)
+            started = durable_rules_engine.start_action(handle)
 
     def close(self) -> None:
         """Free the run's sessions and delete its ruleset. durable-rules 2.0.28 frees a session's
@@ -439,11 +452,7 @@ class RuleRun:
         if ruleset is None:
             return
         try:
-            while True:
-                before = self.actions_run
-                ruleset.dispatch()
-                if self.actions_run == before:
-                    break
+            self._run_pending_actions()
         except Exception:  # noqa: BLE001 - already failing: keep the first error, skip the cleanup
             pass
         else:
