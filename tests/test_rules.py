@@ -224,8 +224,15 @@ def _many_pairs(n_signals: int, seed: int = 7) -> pd.DataFrame:
     return pd.DataFrame([dict(r, signal_id=f"g{i}") for i, r in enumerate(rows)])
 
 
-def test_durable_rules_and_plain_python_agree_on_many_pairs_and_months():
+@pytest.mark.parametrize("batch,block_days,pairs_per_ruleset", [(1000, 28, 150), (3, 7, 40)],
+                         ids=["shipped settings", "small batches and blocks"])
+def test_durable_rules_and_plain_python_agree_on_many_pairs_and_months(monkeypatch, batch, block_days,
+                                                                       pairs_per_ruleset):
     from engine.rules.reference import run_rules_plain
+
+    monkeypatch.setattr(eng, "ACTION_BATCH", batch)
+    monkeypatch.setattr(eng, "BLOCK_DAYS", block_days)
+    monkeypatch.setattr(eng, "PAIRS_PER_RULESET", pairs_per_ruleset)
 
     actors, rules = load_actors(ACTORS_FILE), load_rules(RULES_DIR)
     facts = signal_groups(_many_pairs(6000), actors, "week")
