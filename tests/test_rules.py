@@ -35,7 +35,7 @@ BROKEN = [
     ("unknown field", ("then: {add: 15,", "then: {ad: 15, add: 15,"), 6, "unknown field 'ad' (did you mean 'add'?)"),
     ("weight out of range", ("add: 15", "add: 500"), 6, "less than or equal to 100"),
     ("bad id", ("id: base-attack", "id: Base_Attack"), 2, "kebab-case"),
-    ("unknown scale", ("scale_by: [intensity]", "scale_by: [intensty]"), 6, "scale_by"),
+    ("unknown scale", ("scale_by: [intensity]", "scale_by: [intensty]"), 6, "unknown scale 'intensty' (did you mean 'intensity'?)"),
     ("unknown mode", ("mode: actual", "mode: actuel"), 5, "did you mean 'actual'"),
     ("missing examples", ("    examples:\n      fires: [{signals: [{source: IRN, target: ISR, type: ATTACK}]}]\n"
                           "      quiet: [{signals: [{source: IRN, target: ISR, type: ATTACK, negated: true}]}]\n", ""),
@@ -46,7 +46,8 @@ BROKEN = [
     ("band floor above cap", ("then: {add: 15, scale_by: [intensity]}",
                               "then: {add: 15, scale_by: [intensity], band_floor: HIGH, band_cap: LOW}"),
      6, "band_floor HIGH is above band_cap LOW"),
-    ("unknown band", ("then: {add: 15, scale_by: [intensity]}", "then: {add: 15, band_floor: HIHG}"), 6, "band_floor"),
+    ("unknown band", ("then: {add: 15, scale_by: [intensity]}", "then: {add: 15, band_floor: HIHG}"), 6,
+     "unknown band 'HIHG' (did you mean 'HIGH'?)"),
     ("bad example signal type", ("quiet: [{signals: [{source: IRN, target: ISR, type: ATTACK, negated: true}]}]",
                                  "quiet: [{signals: [{source: IRN, target: ISR, type: HUG, negated: true}]}]"), 9, "unknown signal type 'HUG'"),
 ]

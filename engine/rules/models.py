@@ -117,6 +117,11 @@ class ForPair(Strict):
     source: Literal["source", "target", "location", "source_patron", "target_patron"] = "source"
     target: Literal["source", "target", "location", "source_patron", "target_patron"] = "target"
 
+    @field_validator("source", "target", mode="before")
+    @classmethod
+    def _field(cls, value):
+        return _check_choices(value, PAIR_FIELDS, "pair field") if isinstance(value, str) else value
+
 
 class Then(Strict):
     add: float = Field(..., ge=-100, le=100, description="points added to the pair (negative dampens)")
@@ -128,6 +133,16 @@ class Then(Strict):
         None, description="the pair's band in the window is at least this, whatever its score")
     band_cap: Literal["LOW", "GUARDED", "ELEVATED", "HIGH", "SEVERE"] | None = Field(
         None, description="the pair's band in the window is at most this (a floor from any rule wins)")
+
+    @field_validator("scale_by", mode="before")
+    @classmethod
+    def _scales(cls, value):
+        return _check_choices(value, SCALES, "scale") if isinstance(value, list | str) else value
+
+    @field_validator("band_floor", "band_cap", mode="before")
+    @classmethod
+    def _band(cls, value):
+        return value if value is None else _check_choices(value, BANDS, "band")
 
     @model_validator(mode="after")
     def _floor_not_above_cap(self):
