@@ -6,6 +6,8 @@ every failing row and check at once, wrapped in the engine's ``TableValidationEr
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
@@ -76,7 +78,8 @@ class DirectedPairTable(pa.DataFrameModel):
         return df["source"] != df["target"]
 
 
-BANDS = ["LOW", "GUARDED", "ELEVATED", "HIGH", "SEVERE"]  # lowest first
+Band = Literal["LOW", "GUARDED", "ELEVATED", "HIGH", "SEVERE"]  # lowest first
+BANDS: list[str] = list(get_args(Band))
 
 
 class RuleHitsTable(DirectedPairTable):

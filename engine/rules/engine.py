@@ -436,8 +436,8 @@ class RuleRun:
         while started:
             _, messages, state_offset = started
             while messages:
-                for name, matches_ in json.loads(messages).items():
-                    self.actions[name](matches_ if isinstance(matches_, list) else [matches_])
+                for name, batch in json.loads(messages).items():  # every rule has a cap: always a list
+                    self.actions[name](batch)
                 messages = durable_rules_engine.complete_and_start_action(handle, state_offset)
             started = durable_rules_engine.start_action(handle)
 

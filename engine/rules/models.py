@@ -25,19 +25,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from engine.errors import did_you_mean
-from engine.schemas import BANDS, SIGNAL_TYPES
+from engine.schemas import BANDS, SIGNAL_TYPES, Band
 from engine.yamlio import DuplicateKeyError, LineDict, LineList, line_of, load_yaml
 
 MODES = ["actual", "planned", "hypothetical", "negated"]
 STATUSES = ["past", "ongoing", "planned", "unknown"]
-SCALES = ["intensity", "confidence", "recency", "volume"]
-PAIR_FIELDS = ["source", "target", "location", "source_patron", "target_patron"]
+Scale = Literal["intensity", "confidence", "recency", "volume"]
+SCALES = list(get_args(Scale))
+PairField = Literal["source", "target", "location", "source_patron", "target_patron"]
+PAIR_FIELDS = list(get_args(PairField))
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
@@ -114,8 +116,8 @@ class When(Strict):
 
 
 class ForPair(Strict):
-    source: Literal["source", "target", "location", "source_patron", "target_patron"] = "source"
-    target: Literal["source", "target", "location", "source_patron", "target_patron"] = "target"
+    source: PairField = "source"
+    target: PairField = "target"
 
     @field_validator("source", "target", mode="before")
     @classmethod
@@ -125,13 +127,13 @@ class ForPair(Strict):
 
 class Then(Strict):
     add: float = Field(..., ge=-100, le=100, description="points added to the pair (negative dampens)")
-    scale_by: list[Literal["intensity", "confidence", "recency", "volume"]] = Field(default_factory=list)
+    scale_by: list[Scale] = Field(default_factory=list)
     for_pair: ForPair | None = Field(None, description="credit a derived pair instead of the signal's own")
     share: float = Field(1.0, ge=0, le=1, description="fraction of the points given (e.g. proxy roll-up)")
     half_life_days: float = Field(14.0, gt=0, le=365)
-    band_floor: Literal["LOW", "GUARDED", "ELEVATED", "HIGH", "SEVERE"] | None = Field(
+    band_floor: Band | None = Field(
         None, description="the pair's band in the window is at least this, whatever its score")
-    band_cap: Literal["LOW", "GUARDED", "ELEVATED", "HIGH", "SEVERE"] | None = Field(
+    band_cap: Band | None = Field(
         None, description="the pair's band in the window is at most this (a floor from any rule wins)")
 
     @field_validator("scale_by", mode="before")
