@@ -55,3 +55,10 @@ class ModelFileError(EngineError):
 
 class ConfigError(EngineError):
     """A YAML configuration file (actors, signals, scoring) is invalid."""
+
+
+class InputError(EngineError):
+    """An input cannot be read as input at all: a missing path, an unknown file kind, an unreadable file, a FIFO
+    or device, a folder that links back into itself, or a bad reading option (column map, size limit).
+
+    Record-level problems are never raised: they become rejected records (``engine.ingest.Rejected``)."""

@@ -1,23 +1,78 @@
-"""Ingest: read .txt files/folders, JSONL and CSV into documents; keep every bad record aside.
+"""Ingest: read .txt files, folders, JSONL and CSV (optionally gzipped, or from stdin) into documents; keep every
+bad record aside.
 
-Every problem record is reported with its file and line (or record) number and kept in
-``IngestResult.rejected`` so that ``write_rejected`` can put it in ``rejected.jsonl``. Nothing a user
-gives us is dropped silently; one bad record never stops the others.
+Two kinds of problems, never mixed up:
+
+- **Input errors** (``engine.errors.InputError``, exit 1 in the CLI, raised before any record is read): a path
+  that does not exist, a file of an unknown kind given by name (``.md``, ``.json``, ``.pdf`` ...), a file or
+  folder that cannot be read, a FIFO / socket / device, a folder that links back into itself, a bad column map
+  or a ``max_chars`` above what spaCy accepts. Files of an unknown kind found *inside* a folder are not read
+  and are listed in ``IngestResult.skipped``; hidden files and folders (``.git``, ``.DS_Store``) are ignored.
+- **Rejected records**: every problem with one record (bad JSON, a missing, duplicate or wrongly typed id,
+  empty or non-string text, invalid UTF-8, a lone surrogate, a date that cannot be read or lies outside
+  1900-01-01..2100-12-31, a wrong CSV shape, a document over ``max_chars``, or anything unexpected) is kept in
+  ``IngestResult.rejected`` with its file, line and reason and the raw record whole (base64 when its bytes are
+  not UTF-8); ``write_rejected`` puts them in ``rejected.jsonl``. One bad record never stops the others: for
+  every file, accepted + rejected records == the records read (``IngestResult.files``).
+
+Formats:
+
+- ``.txt``: one document; its id is the file name without ``.txt`` or, inside a folder, the path relative to
+  that folder (``a/news.txt`` -> ``a/news``, ``b/news.txt`` -> ``b/news``).
+- ``.jsonl``: one JSON object per line.
+- ``.csv``: a header line, then one record per row (quoted fields may span lines); a UTF-8 byte-order mark is
+  dropped and the delimiter is found from the header line (comma, semicolon or tab).
+- ``.txt.gz``, ``.jsonl.gz``, ``.csv.gz``: the same, gzip-compressed.
+- ``-``: standard input; read as JSONL when it starts with ``{``, as CSV when its first line is a header with the
+  id and text columns, otherwise as one text document with id ``stdin``.
+
+Fields: ``id``, ``text``, optional ``date``, ``source``, ``url``, ``title``. ``column_map`` names other columns:
+``{"id": "article_id", "text": "body", "date": "published", "title": "headline"}``.
+
+Dates (``parse_date``): ISO ``2024-11-04``, ISO date-times ``2024-11-04T10:00:00Z``, ``4 November 2024``,
+``4 Nov 2024``, ``November 4, 2024``, ``Nov 4, 2024`` (a weekday before and a time after are allowed),
+``2024/11/04``, e-mail/RSS dates (``Mon, 04 Nov 2024 10:00:00 GMT``) and numeric dates ``04/11/2024``,
+``04.11.2024``, ``04-11-2024``, which are read **day first** (4 November 2024) unless ``dayfirst=False``
+(CLI: ``--month-first``). A numeric date that is impossible in the chosen order is rejected, never re-read in
+the other order.
 """
 
 from __future__ import annotations
 
+import base64
+import codecs
 import csv
 import datetime as dt
+import email.utils
+import gzip
 import io
 import json
+import os
+import re
+import stat
+import sys
+import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
+
+from engine.errors import InputError, did_you_mean
 
 DEFAULT_MAX_CHARS = 200_000
+# spaCy's nlp.max_length (1,000,000 by default): a longer text stops the parser with error E088, so no
+# document may be longer, whatever --max-chars says.
+MAX_CHARS_LIMIT = 1_000_000
+MAX_GUNZIPPED_BYTES = 2**30  # a .gz input may unpack to at most 1 GiB (a small "zip bomb" file cannot fill memory)
 FIELDS = ("id", "text", "date", "source", "url", "title")
-SUFFIXES = {".txt", ".jsonl", ".csv"}
+DATE_MIN = dt.date(1900, 1, 1)
+DATE_MAX = dt.date(2100, 12, 31)
+# File kinds by (lower-case) name ending; the longest ending wins.
+KINDS = {".jsonl.gz": "jsonl", ".csv.gz": "csv", ".txt.gz": "txt", ".jsonl": "jsonl", ".csv": "csv", ".txt": "txt"}
+KNOWN_ENDINGS = ", ".join(KINDS)
+STDIN = "-"
+_LINE_BREAKS = {ord(c): f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"}
+STDIN_NAME = "<stdin>"
 
 
 @dataclass(frozen=True)
@@ -34,191 +89,526 @@ class Document:
 @dataclass(frozen=True)
 class Rejected:
     file: str
-    location: str  # "line 7", "record 3", "whole file"
+    location: str  # "line 7", "whole file"
     reason: str
-    raw: str = ""
+    raw: str = ""  # the record as read (whole); invalid bytes shown as U+FFFD ...
+    raw_base64: str = ""  # ... and then kept exactly here, base64-encoded
 
     def message(self) -> str:
         return f"{self.file}: {self.location}: {self.reason}"
+
+    def as_json(self) -> dict:
+        row = {"file": self.file, "location": self.location, "reason": self.reason, "raw": self.raw}
+        if self.raw_base64:
+            row["raw_base64"] = self.raw_base64
+        return row
 
 
 @dataclass
 class IngestResult:
     documents: list[Document] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
-    files: dict[str, int] = field(default_factory=dict)  # file -> records read (good + bad)
+    files: dict[str, int] = field(default_factory=dict)  # file -> records read (accepted + rejected)
+    skipped: list[str] = field(default_factory=list)  # files of an unknown kind found inside input folders
 
     def write_rejected(self, out_dir: Path) -> Path:
         """Write every rejected record (with its reason) to ``out_dir/rejected.jsonl``."""
+        out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / "rejected.jsonl"
-        with path.open("w", encoding="utf-8") as fh:
+        # backslashreplace: a reason quoting a lone surrogate must not stop the writing
+        with path.open("w", encoding="utf-8", errors="backslashreplace") as fh:
             for rej in self.rejected:
-                fh.write(json.dumps(asdict(rej), ensure_ascii=False) + "\n")
+                line = json.dumps(rej.as_json(), ensure_ascii=False)
+                # characters that str.splitlines() takes for line breaks stay escaped: one record, one line
+                fh.write(line.translate(_LINE_BREAKS) + "\n")
         return path
 
 
-def parse_date(value: object) -> dt.date:
-    """Parse an ISO date or date-time; raise ValueError with a readable message otherwise."""
+# ----------------------------------------------------------------------------------------------------- dates
+_NUMERIC_DATE = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")
+_YEAR_FIRST_DATE = re.compile(r"(\d{4})([/.])(\d{1,2})\2(\d{1,2})")
+_WEEKDAY = re.compile(r"^(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*\.?,?\s+", re.IGNORECASE)
+_TIME_SUFFIX = re.compile(r"(,?\s+|T)\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*([ap]\.?m\.?)?\s*(Z|UTC|GMT|[A-Z]{2,4}|[+-]\d{2}:?\d{2})?$",
+                          re.IGNORECASE)
+_ORDINAL = re.compile(r"\b(\d{1,2})(st|nd|rd|th)\b", re.IGNORECASE)
+_NAMED_FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y")
+DATE_FORMATS_HELP = ("expected e.g. 2024-11-04, 2024-11-04T10:00:00Z, 4 November 2024, Nov 4, 2024 "
+                     "or 04/11/2024 (day first)")
+
+
+def parse_date(value: object, *, dayfirst: bool = True) -> dt.date:
+    """Read a date in one of the formats listed in this module's docstring; raise ValueError with a readable
+    message otherwise, or when the date lies outside 1900-01-01..2100-12-31."""
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
+        date = value.date()
+    elif isinstance(value, dt.date):
+        date = value
+    else:
+        date = _parse_date_text(str(value).strip(), dayfirst)
+    if not DATE_MIN <= date <= DATE_MAX:
+        raise ValueError(f"date {str(value).strip()!r} is outside the supported range "
+                         f"{DATE_MIN.isoformat()}..{DATE_MAX.isoformat()}")
+    return date
+
+
+def _parse_date_text(text: str, dayfirst: bool) -> dt.date:
+    if len(text) > 100:
+        raise ValueError(f"unparseable date {text[:40]!r}... ({DATE_FORMATS_HELP})")
+    for parse in (dt.date.fromisoformat, lambda t: dt.datetime.fromisoformat(t).date()):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    if m := _NUMERIC_DATE.fullmatch(text):
+        first, second, year = int(m[1]), int(m[3]), int(m[4])
+        day, month = (first, second) if dayfirst else (second, first)
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            order = "day first (DD/MM/YYYY)" if dayfirst else "month first (MM/DD/YYYY)"
+            other = "--month-first" if dayfirst else "the default day-first reading"
+            raise ValueError(f"unparseable date {text!r}: not a valid date read {order}; use {other} if the "
+                             f"file writes dates the other way") from None
+    if m := _YEAR_FIRST_DATE.fullmatch(text):
+        try:
+            return dt.date(int(m[1]), int(m[3]), int(m[4]))
+        except ValueError:
+            pass
+    cleaned = _ORDINAL.sub(r"\1", _TIME_SUFFIX.sub("", _WEEKDAY.sub("", text)))
+    cleaned = re.sub(r"\bsept\b", "sep", cleaned.replace(",", " ").replace(".", " "), flags=re.IGNORECASE)
+    cleaned = " ".join(cleaned.split())
+    for fmt in _NAMED_FORMATS:
+        try:
+            return dt.datetime.strptime(cleaned, fmt).date()
+        except ValueError:
+            pass
+    try:  # RFC 2822 (e-mail, RSS): "Mon, 04 Nov 2024 10:00:00 GMT"
+        return email.utils.parsedate_to_datetime(text).date()
+    except (TypeError, ValueError, IndexError, OverflowError):
         pass
-    try:
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).date()
-    except ValueError:
-        raise ValueError(f"unparseable date {text!r} (expected YYYY-MM-DD)") from None
+    raise ValueError(f"unparseable date {text!r} ({DATE_FORMATS_HELP})")
+
+
+# ---------------------------------------------------------------------------------------------- column maps
+def parse_column_map(spec: str | None) -> dict[str, str]:
+    """``"id=article_id,text=body"`` -> ``{"id": "article_id", "text": "body"}`` (the CLI's ``--map``)."""
+    if not spec:
+        return {}
+    mapping = {}
+    for part in spec.split(","):
+        if not part.strip():
+            continue
+        ours, sep, theirs = part.partition("=")
+        if not sep or not ours.strip() or not theirs.strip():
+            raise InputError(f"--map: {part.strip()!r} is not FIELD=COLUMN (e.g. --map id=article_id,text=body)")
+        mapping[ours.strip()] = theirs.strip()
+    return check_column_map(mapping)
+
+
+def check_column_map(column_map: dict[str, str] | None) -> dict[str, str]:
+    column_map = dict(column_map or {})
+    for ours, theirs in column_map.items():
+        if ours not in FIELDS:
+            raise InputError(f"column map: unknown field {ours!r}{did_you_mean(ours, FIELDS)}; "
+                             f"fields are {', '.join(FIELDS)}")
+        if not isinstance(theirs, str) or not theirs:
+            raise InputError(f"column map: the column for {ours!r} must be a non-empty name, got {theirs!r}")
+    columns = list(column_map.values())
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise InputError(f"column map: column(s) {', '.join(map(repr, repeated))} given for more than one field")
+    return column_map
+
+
+# -------------------------------------------------------------------------------------------------- sources
+@dataclass(frozen=True)
+class _Source:
+    name: str  # as shown in messages and in IngestResult.files
+    path: Path | None  # None: standard input
+    kind: str  # txt, jsonl, csv or stdin
+    gz: bool = False
+    txt_id: str = ""  # the id of a .txt document
+
+
+def _kind(path: Path) -> tuple[str, str] | None:
+    name = path.name.lower()
+    for ending, kind in KINDS.items():
+        if name.endswith(ending) and len(name) > len(ending):
+            return kind, ending
+    return None
+
+
+def _source(path: Path, txt_id: str) -> _Source | None:
+    found = _kind(path)
+    if found is None:
+        return None
+    kind, ending = found
+    return _Source(str(path), path, kind, ending.endswith(".gz"), txt_id[: len(txt_id) - len(ending)])
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def _sources(paths: Iterable[str | Path], skipped: list[str]) -> list[_Source]:
+    """Every file to read, in order; raises InputError for any path that cannot be read as input."""
+    sources: list[_Source] = []
+    for given in paths:
+        if str(given) == STDIN:
+            if any(s.kind == "stdin" for s in sources):
+                raise InputError("'-' (standard input) is given more than once")
+            sources.append(_Source(STDIN_NAME, None, "stdin", txt_id="stdin"))
+            continue
+        path = Path(given)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            what = "broken symbolic link" if path.is_symlink() else "no such file or folder"
+            raise InputError(f"{path}: {what}") from None
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read ({_os_reason(exc)})") from None
+        if stat.S_ISDIR(st.st_mode):
+            sources.extend(_walk(path, skipped))
+        elif stat.S_ISREG(st.st_mode):
+            source = _source(path, path.name)
+            if source is None:
+                raise InputError(f"{path}: unsupported file type {''.join(path.suffixes[-2:]) or path.name!r} "
+                                 f"(inputs are {KNOWN_ENDINGS} files, folders of them, or - for standard input)")
+            sources.append(source)
+        else:
+            raise InputError(f"{path}: not a regular file or folder (a FIFO, socket or device cannot be read "
+                             "as input; use - to read standard input)")
+    return sources
+
+
+def _walk(root: Path, skipped: list[str]) -> Iterator[_Source]:
+    """Files under ``root`` in name order, following symbolic links; a link back into an enclosing folder is an
+    InputError, as is anything that is neither a file nor a folder."""
+    stack: list[tuple[Path, str, dict]] = []
+    root_stat = root.stat()
+    stack.append((root, "", {(root_stat.st_dev, root_stat.st_ino): root}))
+    while stack:
+        folder, rel, ancestors = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            raise InputError(f"{folder}: folder cannot be read ({_os_reason(exc)})") from None
+        subfolders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue  # hidden files and folders: .git, .DS_Store, editor swap files
+            path = Path(entry.path)
+            rel_name = f"{rel}{entry.name}"
+            try:
+                st = os.stat(entry.path)  # follows symbolic links
+            except FileNotFoundError:
+                raise InputError(f"{path}: broken symbolic link inside input folder {root}") from None
+            except OSError as exc:
+                raise InputError(f"{path}: cannot be read ({_os_reason(exc)})") from None
+            if stat.S_ISDIR(st.st_mode):
+                key = (st.st_dev, st.st_ino)
+                if key in ancestors:
+                    raise InputError(f"{path}: folder loop: it links back to {ancestors[key]}")
+                subfolders.append((path, rel_name + "/", {**ancestors, key: path}))
+            elif stat.S_ISREG(st.st_mode):
+                source = _source(path, rel_name)
+                if source is None:
+                    skipped.append(str(path))
+                else:
+                    yield source
+            else:
+                raise InputError(f"{path}: not a regular file (a FIFO, socket or device) inside input folder {root}")
+        stack.extend(reversed(subfolders))
+
+
+# -------------------------------------------------------------------------------------------------- reading
+class _JsonInt(str):
+    """A JSON integer kept as its digits: ids of any length stay exact (int() stops at 4,300 digits)."""
+
+
+def _lone_surrogate(value: str) -> int:
+    """Index of the first surrogate code point in ``value`` (invalid Unicode, cannot be written), or -1."""
+    for i, ch in enumerate(value):
+        if "\ud800" <= ch <= "\udfff":
+            return i
+    return -1
+
+
+def _escaped_bytes(value: str) -> bool:
+    """True if ``value`` holds bytes that were not UTF-8 (decoded with surrogateescape)."""
+    return any("\udc80" <= ch <= "\udcff" for ch in value)
+
+
+def _type_name(value: object) -> str:
+    return {dict: "object", list: "array", bool: "boolean", _JsonInt: "number", int: "number", float: "number",
+            type(None): "null"}.get(type(value), type(value).__name__)
 
 
 class _Reader:
     """Collects documents and rejects across files, checking ids and sizes as it goes."""
 
-    def __init__(self, default_date: dt.date | None, max_chars: int):
+    def __init__(self, default_date: dt.date | None, max_chars: int, column_map: dict[str, str], dayfirst: bool):
         self.default_date = default_date
         self.max_chars = max_chars
+        self.columns = {f: column_map.get(f, f) for f in FIELDS}
+        self.dayfirst = dayfirst
         self.result = IngestResult()
         self.seen_ids: dict[str, str] = {}
 
-    def reject(self, file: str, location: str, reason: str, raw: str = "") -> None:
-        self.result.rejected.append(Rejected(file, location, reason, raw[:2000]))
+    # -- bookkeeping
+    def reject(self, file: str, location: str, reason: str, raw: bytes | str = b"") -> None:
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        try:
+            text, b64 = raw.decode("utf-8"), ""
+        except UnicodeDecodeError:
+            text, b64 = raw.decode("utf-8", "replace"), base64.b64encode(raw).decode("ascii")
+        self.result.rejected.append(Rejected(file, location, reason, text, b64))
+        self.result.files[file] = self.result.files.get(file, 0) + 1
 
-    def add(self, file: str, location: str, record: dict, raw: str) -> None:
-        doc_id = str(record.get("id") or "").strip()
-        text = record.get("text")
+    def add(self, file: str, location: str, record: dict, raw: bytes) -> None:
+        """Accept ``record`` as a document or reject it with its reason; never raises."""
+        try:
+            problem = self._add(file, location, record)
+        except Exception as exc:  # noqa: BLE001 - any record-level failure is a reject, never the end of the run
+            problem = f"cannot read record: {type(exc).__name__}: {exc}"
+        if problem:
+            self.reject(file, location, problem, raw)
+
+    def _add(self, file: str, location: str, record: dict) -> str | None:
+        col = self.columns
+        raw_id = record.get(col["id"])
+        if isinstance(raw_id, bool):
+            doc_id = "true" if raw_id else "false"  # JSON's spelling: false is an id like any other
+        elif isinstance(raw_id, str | int | float):
+            doc_id = str(raw_id).strip()
+        elif raw_id is None:
+            doc_id = ""
+        else:
+            return f"id is not a string or a number (got {_type_name(raw_id)})"
         if not doc_id:
-            return self.reject(file, location, "missing id", raw)
+            return "missing id"
+        if (i := _lone_surrogate(doc_id)) >= 0:
+            return f"id has an invalid character {ascii(doc_id[i])} (a lone surrogate) at position {i + 1}"
         if doc_id in self.seen_ids:
-            return self.reject(
-                file, location, f"duplicate id {doc_id!r} (first seen at {self.seen_ids[doc_id]})", raw
-            )
-        if not isinstance(text, str) or not text.strip():
-            return self.reject(file, location, "empty text", raw)
-        if "\udcff" in text or any(0xDC80 <= ord(ch) <= 0xDCFF for ch in text):
-            return self.reject(file, location, "wrong encoding: text is not valid UTF-8", raw)
+            return f"duplicate id {doc_id!r} (first seen at {self.seen_ids[doc_id]})"
+        text = record.get(col["text"])
+        if text is None:
+            return "missing text"
+        if not isinstance(text, str) or isinstance(text, _JsonInt):
+            return f"text is not a string (got {_type_name(text)})"
+        if not text.strip():
+            return "empty text"
+        if (i := _lone_surrogate(text)) >= 0:
+            return f"text has an invalid character {ascii(text[i])} (a lone surrogate) at character {i + 1}"
         if len(text) > self.max_chars:
-            return self.reject(
-                file, location, f"document too large: {len(text)} characters (limit {self.max_chars})", raw[:200]
-            )
+            return f"document too large: {len(text)} characters (limit {self.max_chars})"
+        extra = {}
+        for name in ("source", "url", "title"):
+            value = record.get(col[name])
+            value = "" if value is None else value if isinstance(value, str) else json.dumps(value)
+            if (i := _lone_surrogate(value)) >= 0:
+                return f"{name} has an invalid character {ascii(value[i])} (a lone surrogate)"
+            extra[name] = value
         date = self.default_date
-        if record.get("date") not in (None, ""):
+        raw_date = record.get(col["date"])
+        if raw_date not in (None, ""):
+            if isinstance(raw_date, dict | list | bool):
+                return f"date is not a string (got {_type_name(raw_date)})"
             try:
-                date = parse_date(record["date"])
+                date = parse_date(raw_date, dayfirst=self.dayfirst)
             except ValueError as exc:
-                return self.reject(file, location, str(exc), raw)
+                return str(exc)
         self.seen_ids[doc_id] = f"{file}:{location}"
-        self.result.documents.append(
-            Document(
-                id=doc_id,
-                text=text,
-                date=date,
-                source=str(record.get("source") or ""),
-                url=str(record.get("url") or ""),
-                title=str(record.get("title") or ""),
-                origin=f"{file}:{location}",
-            )
-        )
+        self.result.documents.append(Document(id=doc_id, text=text, date=date, origin=f"{file}:{location}", **extra))
+        self.result.files[file] = self.result.files.get(file, 0) + 1
+        return None
 
-    def read_txt(self, path: Path) -> None:
-        data = path.read_bytes()
-        self.result.files[str(path)] = 1
+    # -- files
+    def read(self, source: _Source, stdin: BinaryIO | None) -> None:
+        name = source.name
+        self.result.files.setdefault(name, 0)
+        try:
+            if source.path is None:
+                stream = stdin if stdin is not None else sys.stdin.buffer
+                data = stream.read()
+                if isinstance(data, str):
+                    data = data.encode("utf-8", "surrogateescape")
+            else:
+                data = source.path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{name}: cannot be read ({_os_reason(exc)})") from None
+        if source.gz:
+            try:
+                with gzip.GzipFile(fileobj=io.BytesIO(data)) as unzipped:
+                    data = unzipped.read(MAX_GUNZIPPED_BYTES + 1)
+            except (OSError, EOFError, zlib.error) as exc:
+                return self.reject(name, "whole file", f"not a readable gzip file ({exc})")
+            if len(data) > MAX_GUNZIPPED_BYTES:
+                return self.reject(name, "whole file", f"larger than {MAX_GUNZIPPED_BYTES:,} bytes once "
+                                                       "uncompressed: refused (split the file)")
+        kind = _sniff(data, self.columns) if source.kind == "stdin" else source.kind
+        if data.startswith(codecs.BOM_UTF8):
+            data = data[len(codecs.BOM_UTF8):]
+        try:
+            getattr(self, f"read_{kind}")(name, data, source.txt_id)
+        except InputError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a reader bug must not lose the other files
+            self.reject(name, "whole file", f"cannot read file: {type(exc).__name__}: {exc}")
+
+    def read_txt(self, name: str, data: bytes, txt_id: str) -> None:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
-            return self.reject(str(path), f"line {line}", f"wrong encoding: not valid UTF-8 at byte {exc.start}")
-        self.add(str(path), "whole file", {"id": path.stem, "text": text.strip()}, text[:200])
+            return self.reject(name, f"line {line}", f"wrong encoding: not valid UTF-8 at byte {exc.start}", data)
+        self.add(name, "whole file", {self.columns["id"]: txt_id, self.columns["text"]: text.strip()}, data)
 
-    def read_jsonl(self, path: Path) -> None:
-        count = 0
-        for lineno, raw_bytes in enumerate(path.read_bytes().splitlines(), start=1):
-            if not raw_bytes.strip():
+    def read_jsonl(self, name: str, data: bytes, _txt_id: str = "") -> None:
+        if not data.strip():
+            return self.reject(name, "whole file", "empty file: no records")
+        for lineno, raw in enumerate(data.splitlines(), start=1):  # bytes: splits at \n, \r\n and \r only
+            if not raw.strip():
                 continue
-            count += 1
             location = f"line {lineno}"
             try:
-                raw = raw_bytes.decode("utf-8")
+                line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                self.reject(str(path), location, f"wrong encoding: not valid UTF-8 at column {exc.start + 1}",
-                            raw_bytes.decode("utf-8", "replace"))
+                self.reject(name, location, f"wrong encoding: not valid UTF-8 at column {exc.start + 1}", raw)
                 continue
             try:
-                record = json.loads(raw)
+                record = json.loads(line, parse_int=_JsonInt)
             except json.JSONDecodeError as exc:
-                self.reject(str(path), location, f"bad JSON: {exc.msg} at column {exc.colno}", raw)
+                self.reject(name, location, f"bad JSON: {exc.msg} at column {exc.colno}", raw)
+                continue
+            except RecursionError:
+                self.reject(name, location, "bad JSON: nested too deeply", raw)
+                continue
+            except (ValueError, MemoryError) as exc:
+                self.reject(name, location, f"bad JSON: {exc}", raw)
                 continue
             if not isinstance(record, dict):
-                self.reject(str(path), location, f"bad JSON: expected an object, got {type(record).__name__}", raw)
+                self.reject(name, location, f"bad JSON: expected an object, got {_type_name(record)}", raw)
                 continue
-            self.add(str(path), location, record, raw)
-        self.result.files[str(path)] = count
+            self.add(name, location, record, raw)
 
-    def read_csv(self, path: Path) -> None:
-        # surrogateescape keeps bad bytes visible per record instead of failing the whole file
-        text = path.read_bytes().decode("utf-8", "surrogateescape")
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        header = reader.fieldnames or []
-        if "text" not in header or "id" not in header:
-            self.result.files[str(path)] = 0
-            missing = [c for c in ("id", "text") if c not in header]
-            return self.reject(str(path), "line 1", f"CSV header lacks column(s) {', '.join(missing)}; found {header}")
-        count = 0
-        start_line = reader.line_num + 1
-        for row in reader:
-            count += 1
-            location = f"line {start_line}"
-            raw = json.dumps(row, ensure_ascii=False, default=str)
-            if None in row:
-                self.reject(str(path), location, "CSV row has more fields than the header", raw)
-            elif any(v is None for v in row.values()):
-                self.reject(str(path), location, "CSV row has fewer fields than the header", raw)
-            elif any(_has_surrogates(v) for v in row.values()):
-                self.reject(str(path), location, "wrong encoding: not valid UTF-8", raw.encode("utf-8", "replace").decode())
+    def read_csv(self, name: str, data: bytes, _txt_id: str = "") -> None:
+        raw_lines = data.splitlines(keepends=True)
+        lines = [line.decode("utf-8", "surrogateescape") for line in raw_lines]
+        first = next((line for line in lines if line.strip()), None)
+        if first is None:
+            return self.reject(name, "whole file", "empty file: no header line")
+        delimiter = _sniff_delimiter(first)
+        # a field can never be longer than the file: no record can hit csv's field size limit
+        csv.field_size_limit(max(csv.field_size_limit(), len(data) + 1))
+        consumed: list[bytes] = []
+        position = 0
+
+        def feed() -> Iterator[str]:
+            nonlocal position
+            while position < len(lines):
+                consumed.append(raw_lines[position])
+                position += 1
+                yield lines[position - 1]
+
+        reader = csv.reader(feed(), delimiter=delimiter)
+        header: list[str] | None = None
+        while True:
+            start = position + 1
+            consumed.clear()
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                self.reject(name, f"line {start}", f"bad CSV: {exc}", b"".join(consumed))
+                continue
+            raw = b"".join(consumed)
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # blank line
+            location = f"line {start}"
+            if header is None:
+                header = [h.strip() for h in row]
+                problem = self._check_header(header, delimiter)
+                if problem:
+                    return self.reject(name, location, problem, raw)
+                continue
+            if len(row) > len(header):
+                self.reject(name, location, f"CSV row has more fields than the header ({len(row)}, expected "
+                                            f"{len(header)})", raw)
+            elif len(row) < len(header):
+                self.reject(name, location, f"CSV row has fewer fields than the header ({len(row)}, expected "
+                                            f"{len(header)})", raw)
+            elif any(_escaped_bytes(v) for v in row):
+                self.reject(name, location, "wrong encoding: not valid UTF-8", raw)
             else:
-                self.add(str(path), location, row, raw)
-            start_line = reader.line_num + 1
-        self.result.files[str(path)] = count
+                self.add(name, location, dict(zip(header, row, strict=True)), raw)
+
+    def _check_header(self, header: list[str], delimiter: str) -> str | None:
+        missing = [self.columns[f] for f in ("id", "text") if self.columns[f] not in header]
+        if missing:
+            shown = "tab" if delimiter == "\t" else repr(delimiter)
+            return (f"CSV header lacks column(s) {', '.join(missing)}; found {header} (delimiter {shown}); "
+                    "name other columns with --map, e.g. --map id=article_id,text=body")
+        wanted = {self.columns[f] for f in FIELDS}
+        repeated = sorted({h for h in header if h in wanted and header.count(h) > 1})
+        if repeated:
+            return f"CSV header repeats column(s) {', '.join(repeated)}"
+        return None
 
 
-def _has_surrogates(value: str | None) -> bool:
-    return bool(value) and any(0xDC80 <= ord(ch) <= 0xDCFF for ch in value)
+def _sniff_delimiter(header_line: str) -> str:
+    """The delimiter (comma, semicolon or tab) that splits the header line into the most fields; comma on a tie."""
+    best, best_count = ",", 0
+    for delimiter in (",", ";", "\t"):
+        try:
+            count = len(next(csv.reader([header_line], delimiter=delimiter)))
+        except (csv.Error, StopIteration):
+            continue
+        if count > best_count:
+            best, best_count = delimiter, count
+    return best
 
 
-def _expand(paths: Iterable[str | Path]) -> Iterator[Path]:
-    for p in map(Path, paths):
-        if p.is_dir():
-            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES)
-        else:
-            yield p
+def _sniff(data: bytes, columns: dict[str, str]) -> str:
+    """The kind of standard input: jsonl, csv (a header naming the id and text columns) or txt."""
+    head = data[:65536].removeprefix(codecs.BOM_UTF8).lstrip()
+    if head.startswith(b"{"):
+        return "jsonl"
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    if first:
+        fields = [f.strip() for f in next(csv.reader([first], delimiter=_sniff_delimiter(first)), [])]
+        if columns["id"] in fields and columns["text"] in fields:
+            return "csv"
+    return "txt"
 
 
 def read_inputs(
-    paths: Iterable[str | Path],
+    paths: Iterable[str | Path] | str | Path,
     *,
     default_date: dt.date | None = None,
     max_chars: int = DEFAULT_MAX_CHARS,
+    column_map: dict[str, str] | None = None,
+    dayfirst: bool = True,
+    stdin: BinaryIO | None = None,
 ) -> IngestResult:
-    """Read every input path (files or folders) into documents plus rejected records.
+    """Read every input path (files, folders or ``-`` for standard input) into documents plus rejected records.
 
-    ``default_date`` is used for records that carry no date (e.g. a ``.txt`` file).
+    ``default_date`` is used for records that carry no date (e.g. a ``.txt`` file); ``column_map`` maps our
+    fields to the file's column (or JSON key) names; ``dayfirst=False`` reads ``04/11/2024`` as April 11;
+    ``stdin`` replaces ``sys.stdin.buffer`` for ``-``. Raises ``InputError`` (before reading any record) for
+    inputs that cannot be read at all; every record-level problem becomes a ``Rejected``.
     """
-    reader = _Reader(default_date, max_chars)
-    for path in _expand(paths):
-        suffix = path.suffix.lower()
-        if not path.exists():
-            reader.reject(str(path), "whole file", "file not found")
-        elif suffix == ".txt":
-            reader.read_txt(path)
-        elif suffix == ".jsonl":
-            reader.read_jsonl(path)
-        elif suffix == ".csv":
-            reader.read_csv(path)
-        else:
-            reader.reject(str(path), "whole file", f"unsupported file type {suffix!r} (use .txt, .jsonl or .csv)")
+    if isinstance(paths, str | Path):
+        paths = [paths]
+    if isinstance(max_chars, bool) or not isinstance(max_chars, int) or not 1 <= max_chars <= MAX_CHARS_LIMIT:
+        raise InputError(f"max_chars (--max-chars) must be a whole number from 1 to {MAX_CHARS_LIMIT:,} "
+                         f"(spaCy's limit on one document), got {max_chars!r}")
+    reader = _Reader(default_date, max_chars, check_column_map(column_map), dayfirst)
+    for source in _sources(paths, reader.result.skipped):
+        reader.read(source, stdin)
     return reader.result
 
 

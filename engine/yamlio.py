@@ -1,7 +1,16 @@
-"""Safe YAML loading that remembers line numbers and refuses duplicate keys.
+"""Safe YAML loading that remembers line numbers and refuses duplicate keys and files that could exhaust the
+machine.
 
 Every mapping loaded here is a ``LineDict``: a plain dict plus ``.line`` (its first line) and
 ``.key_lines`` (the line of each key), so error messages can point at ``FILE:LINE``.
+
+Limits (each refusal is a ``YamlLimitError``, a ``yaml.MarkedYAMLError`` with the file and line):
+``MAX_YAML_BYTES`` per file, ``MAX_DEPTH`` levels of nesting, and ``MAX_EXPANDED_NODES`` nodes once every
+alias is expanded (a 566-byte chain of aliases can stand for billions of nodes: the "billion laughs");
+an alias that refers to the node containing it is refused too. A file that is not UTF-8 or holds characters
+YAML forbids, and a value PyYAML cannot build (an integer of 5,000 digits, the date 2024-13-45, a list as a
+mapping key), are reported with their line as well: ``load_yaml`` raises only ``yaml.YAMLError`` (always with a
+``problem_mark``) or ``DuplicateKeyError`` (with ``.line``).
 """
 
 from __future__ import annotations
@@ -9,6 +18,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from yaml.constructor import ConstructorError
+
+MAX_YAML_BYTES = 8 * 1024 * 1024
+MAX_DEPTH = 50
+MAX_EXPANDED_NODES = 500_000
 
 
 class LineDict(dict):
@@ -28,8 +42,42 @@ class DuplicateKeyError(ValueError):
         super().__init__(f"duplicate key {key!r} (first defined on line {first_line})")
 
 
+class YamlLimitError(yaml.MarkedYAMLError):
+    """A YAML file refused before it is built: too large, too deep, too many nodes once aliases are expanded,
+    not UTF-8. ``problem_mark.line + 1`` is the line."""
+
+    def __init__(self, problem: str, mark: yaml.Mark):
+        super().__init__(problem=problem, problem_mark=mark)
+
+
+def _mark(name: str, line: int, column: int = 0, index: int = 0) -> yaml.Mark:
+    """A mark for ``line`` (1-based), as PyYAML's own errors carry."""
+    return yaml.Mark(name, index, line - 1, column, None, None)
+
+
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader (no Python objects) that records lines and rejects duplicate keys."""
+    """SafeLoader (no Python objects) that records lines, rejects duplicate keys and bounds nesting."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        # PyYAML composes recursively: bound the depth before Python's recursion limit is reached
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise YamlLimitError(f"nested more than {MAX_DEPTH} levels deep", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep=deep)
+        except (yaml.YAMLError, DuplicateKeyError):
+            raise
+        except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+            raise ConstructorError(None, None, f"cannot read this value ({type(exc).__name__}: {exc})",
+                                   node.start_mark) from None
 
     def construct_mapping(self, node, deep=False):
         mapping = LineDict()
@@ -39,6 +87,11 @@ class _LineLoader(yaml.SafeLoader):
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
+            try:
+                hash(key)
+            except TypeError:
+                raise ConstructorError("while constructing a mapping", node.start_mark,
+                                       "found a key that is a list or mapping", key_node.start_mark) from None
             if key in mapping.key_lines:
                 raise DuplicateKeyError(key, line, mapping.key_lines[key])
             mapping[key] = self.construct_object(value_node, deep=True)
@@ -56,10 +109,62 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Lin
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _LineLoader.construct_sequence)
 
 
+def _check_expansion(root, name: str) -> None:
+    """Refuse a node graph that is larger than MAX_EXPANDED_NODES once aliases are expanded, or that contains
+    itself through an alias. Iterative, with the size of each shared node computed once."""
+    size: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = [] if isinstance(node, yaml.ScalarNode) else (
+            [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else list(node.value))
+        if done:
+            on_path.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in children)
+            if size[key] > MAX_EXPANDED_NODES:
+                raise YamlLimitError(f"more than {MAX_EXPANDED_NODES:,} values once its aliases (*name) are "
+                                     "expanded: refused (an alias bomb?)", node.start_mark)
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise YamlLimitError("an alias (*name) refers to the node that contains it", node.start_mark)
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in size)
+
+
 def load_yaml(path: str | Path):
-    """Load one YAML file safely. Raises yaml.YAMLError (with a mark) or DuplicateKeyError."""
-    with open(path, encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=_LineLoader)  # noqa: S506 - _LineLoader derives from SafeLoader
+    """Load one YAML file safely. Raises yaml.YAMLError (always with a problem_mark) or DuplicateKeyError."""
+    name = str(path)
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_YAML_BYTES + 1)
+    if len(data) > MAX_YAML_BYTES:
+        raise YamlLimitError(f"file larger than {MAX_YAML_BYTES:,} bytes: refused", _mark(name, 1))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1)
+        raise YamlLimitError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at line {line}, column {column + 1}); "
+                             "save the file as UTF-8", _mark(name, line, column, exc.start)) from None
+    try:
+        loader = _LineLoader(text)
+        loader.name = name  # marks say FILE, not <unicode string>
+        node = loader.get_single_node()
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids (control characters ...)
+        line = text[: exc.position].count("\n") + 1
+        raise YamlLimitError(f"character U+{exc.character:04X} is not allowed in YAML (control character)",
+                             _mark(name, line)) from None
+    try:
+        if node is None:
+            return None
+        _check_expansion(node, name)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def line_of(obj, key: str | int | None = None, default: int = 1) -> int:

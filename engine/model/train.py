@@ -35,12 +35,20 @@ SEED = 20241101
 TRAIN_SHARE = 0.7
 CALIBRATION_SHARE = 0.2
 
-# Types a model file may contain; anything else is refused before loading.
+# Types a model file may contain; anything else is refused before loading. This is checked against EVERY type
+# named in the file, including those skops trusts by default (FunctionTransformer, DummyClassifier, numpy
+# functions ...): a model file is code-like, and only the shapes of our own model may come in.
 ALLOWED_TYPES = {
     "sklearn.calibration.CalibratedClassifierCV", "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration", "sklearn.frozen._frozen.FrozenEstimator",
     "sklearn.pipeline.Pipeline", "sklearn.preprocessing._data.StandardScaler",
     "sklearn.linear_model._logistic.LogisticRegression",
+}
+# Containers and arrays the estimators above are stored with.
+ALLOWED_DATA_TYPES = {
+    "builtins.dict", "builtins.list", "builtins.tuple", "builtins.str", "builtins.int", "builtins.float",
+    "builtins.bool", "numpy.ndarray", "numpy.float64", "numpy.float32", "numpy.int64", "numpy.int32",
+    "numpy.bool_",
 }
 
 
@@ -162,19 +170,56 @@ def save_model(model, path: Path) -> None:
     sio.dump(model, path)
 
 
+def model_file_types(path: str | Path) -> set[str]:
+    """Every ``module.Class`` named anywhere in a skops file's schema (estimators, functions, containers, dtypes)."""
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    found: set[str] = set()
+    stack = [schema]
+    while stack:  # iterative: a hostile schema may nest deeper than Python's recursion limit
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "__class__" in item or "__module__" in item:
+                found.add(f"{item.get('__module__')}.{item.get('__class__')}")
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
 def load_model(path: str | Path):
-    """Load a skops model file, refusing any type outside ALLOWED_TYPES (never unpickles)."""
+    """Load a skops model file, refusing any type outside ALLOWED_TYPES (never unpickles), and check that the
+    model takes exactly our features (``FEATURES``, in order)."""
     path = Path(path)
     if not path.exists():
         raise ModelFileError(f"{path}: model file not found (run `escalation train`)")
     try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as exc:  # not a skops archive at all
+        untrusted = set(sio.get_untrusted_types(file=path))
+        named = model_file_types(path)
+    except Exception as exc:  # noqa: BLE001 - not a skops archive at all
         raise ModelFileError(f"{path}: not a readable skops model file ({type(exc).__name__}: {exc})") from None
-    refused = sorted(set(untrusted) - ALLOWED_TYPES)
+    refused = sorted((untrusted | named) - ALLOWED_TYPES - ALLOWED_DATA_TYPES)
     if refused:
         raise ModelFileError(f"{path}: refusing to load types not on the allow-list: {', '.join(refused)}")
-    return sio.load(path, trusted=list(untrusted))
+    try:
+        model = sio.load(path, trusted=sorted(untrusted))
+    except Exception as exc:  # noqa: BLE001
+        raise ModelFileError(f"{path}: cannot be loaded ({type(exc).__name__}: {exc})") from None
+    n_features = getattr(model, "n_features_in_", None)
+    if n_features != len(FEATURES):
+        raise ModelFileError(f"{path}: the model takes {n_features} features, the engine computes {len(FEATURES)}; "
+                             "retrain it with `make train`")
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None and list(names) != list(FEATURES):
+        differ = [f"{a!r} vs {b!r}" for a, b in zip(names, FEATURES, strict=True) if a != b]
+        raise ModelFileError(f"{path}: the model's features are not the engine's (first difference: {differ[0]}); "
+                             "retrain it with `make train`")
+    if not hasattr(model, "predict_proba") or list(getattr(model, "classes_", [])) != [0, 1]:
+        raise ModelFileError(f"{path}: not a two-class probabilistic classifier")
+    return model
 
 
 def coefficients(model) -> np.ndarray:
