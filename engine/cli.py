@@ -9,11 +9,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from engine.errors import EngineError
-from engine.ingest import IngestResult, parse_date, read_inputs
+from engine.ingest import IngestResult, parse_column_map, parse_date, read_inputs
+from engine.paths import MODEL_FILE, RULES_DIR
 
 app = typer.Typer(help="Escalation-risk scoring engine: news text -> actor-pair risk scores with evidence.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -23,34 +25,44 @@ console = Console()
 err = Console(stderr=True)
 
 # Options shared by the commands that read inputs.
-Inputs = Annotated[list[Path], typer.Argument(help="Text files, folders, .jsonl or .csv files.")]
+Inputs = Annotated[list[Path], typer.Argument(help="Text files, folders, .jsonl or .csv files (also gzipped), or - for stdin.")]
 DateOpt = Annotated[str | None, typer.Option(help="Date (YYYY-MM-DD) for records that carry none, e.g. .txt files.")]
 MaxChars = Annotated[int, typer.Option(help="Reject documents longer than this many characters.")]
+ColumnMap = Annotated[str | None, typer.Option("--map", help="Other column (CSV) or key (JSONL) names, FIELD=NAME,... "
+                                               "e.g. --map id=article_id,text=body,date=published,title=headline.")]
+MonthFirst = Annotated[bool, typer.Option("--month-first", help="Read numeric dates such as 04/11/2024 month first "
+                                          "(April 11); the default reads them day first (4 November).")]
 Degraded = Annotated[bool, typer.Option(help="Use spacy.blank('en') (no parser) - much worse results.")]
 Window = Annotated[str, typer.Option(help="Window: day, week or month.")]
-RulesDir = Annotated[Path, typer.Option(help="Rules folder.")]
+RulesDir = Annotated[Path, typer.Option(
+    help="Rules folder: scoring/*.yaml, actors.yaml, signals.yaml, bands.yaml, cameo_mapping.yaml (a file it lacks "
+         "comes from the shipped rules). Default: $ESCALATION_RULES or the shipped rules/.")]
 RulePath = Annotated[Path, typer.Argument(help="A rules folder or one rule file.")]
-SHIPPED_RULES = Path(__file__).resolve().parent.parent / "rules"
+SHIPPED_RULES = RULES_DIR  # engine/paths.py: the one default (honours ESCALATION_RULES)
 ModelFile = Annotated[Path, typer.Option(help="Classifier (.skops); only allow-listed types are loaded.")]
-SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "escalation-classifier.skops"
+SHIPPED_MODEL = MODEL_FILE
 
 
-def _date_option(value: str | None) -> dt.date | None:
+def _date_option(value: str | None, dayfirst: bool = True) -> dt.date | None:
     if value is None:
         return None
     try:
-        return parse_date(value)
+        return parse_date(value, dayfirst=dayfirst)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
 
 
-def _ingest(inputs: list[Path], date: str | None, max_chars: int, out: Path) -> IngestResult:
-    result = read_inputs(inputs, default_date=_date_option(date), max_chars=max_chars)
+def _ingest(inputs: list[Path], date: str | None, max_chars: int, out: Path, column_map: str | None = None,
+            month_first: bool = False) -> IngestResult:
+    result = read_inputs(inputs, default_date=_date_option(date, not month_first), max_chars=max_chars,
+                         column_map=parse_column_map(column_map), dayfirst=not month_first)
+    if result.skipped:
+        err.print(f"skipped {len(result.skipped)} file(s) of an unknown kind inside input folders: "
+                  f"{escape(', '.join(result.skipped[:5]))}{' ...' if len(result.skipped) > 5 else ''}")
     for rej in result.rejected:
-        err.print(f"[yellow]rejected[/yellow] {rej.message()}")
-    result.write_rejected(out)
+        err.print(f"[yellow]rejected[/yellow] {escape(rej.message())}")
     if result.rejected:
-        err.print(f"{len(result.rejected)} record(s) rejected; written to {out / 'rejected.jsonl'}")
+        err.print(f"{len(result.rejected)} record(s) rejected; listed in {out / 'rejected.jsonl'}")
     if not result.documents:
         err.print("[red]no usable documents in the input[/red]")
     return result
@@ -61,10 +73,29 @@ def _progress(total: int) -> Progress:
                     console=err, disable=total < 20 or not err.is_terminal)
 
 
-def _extract(result: IngestResult, degraded: bool):
+def _config(rules: Path, window: str = "week", model: Path | None = None):
+    """The run configuration of a rules folder: every file of it (see engine/config.py)."""
+    from engine.config import FOLDER_FILES, RunConfig
+
+    config = RunConfig.build(rules, model=model, granularity=window)
+    if config.defaulted:
+        missing = ", ".join(FOLDER_FILES[part] for part in config.defaulted)
+        err.print(f"{rules} has no {missing}: using the shipped one(s)")
+    return config
+
+
+def _output_folder(out: Path, inputs: list[Path]):
+    """Check --out before any work and hold its lock until the outputs are written."""
+    from engine.output import check_out_dir, output_lock
+
+    check_out_dir(out, inputs)
+    return output_lock(out)
+
+
+def _extract(result: IngestResult, degraded: bool, config):
     from engine.nlp.extract import get_extractor
 
-    extractor = get_extractor(degraded=degraded)
+    extractor = get_extractor(config.actors_path, config.signals_path, degraded=degraded)
     if extractor.model.degraded:
         err.print(f"[bold red]{extractor.model.describe()}[/bold red]")
     with _progress(len(result.documents)) as progress:
@@ -78,15 +109,27 @@ def extract(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
     date: DateOpt = None,
     max_chars: MaxChars = 200_000,
+    column_map: ColumnMap = None,
+    month_first: MonthFirst = False,
     degraded: Degraded = False,
+    rules: RulesDir = SHIPPED_RULES,
 ) -> None:
-    """Extract signals: writes signals.csv/.parquet, unknown_actors.csv and rejected.jsonl."""
-    from engine.output import write_table
+    """Extract signals: writes signals.csv/.parquet, unknown_actors.csv, rejected.jsonl and run.json."""
+    import time
 
-    result = _ingest(inputs, date, max_chars, out)
-    extraction = _extract(result, degraded)
-    write_table(extraction.signals, out, "signals")
-    extraction.unknown_actors.to_csv(out / "unknown_actors.csv", index=False)
+    from engine.output import new_run_id, run_record, write_run
+
+    with _output_folder(out, inputs):
+        config = _config(rules)
+        started = dt.datetime.now(dt.UTC)
+        result = _ingest(inputs, date, max_chars, out, column_map, month_first)
+        extraction = _extract(result, degraded, config)
+        run = run_record(run_id=new_run_id(), started=started.isoformat(timespec="seconds"),
+                         seconds=round(time.time() - started.timestamp(), 2), config=config, extraction=extraction,
+                         ingest=result, inputs=inputs, dates=extraction.signals["date"],
+                         counts={"documents": extraction.n_documents, "signals": len(extraction.signals)})
+        write_run(out, run=run, tables={"signals": extraction.signals}, unknown_actors=extraction.unknown_actors,
+                  ingest=result)
     table = Table(title=f"{len(extraction.signals)} signals in {extraction.n_documents} documents")
     for col in ("signal", "count"):
         table.add_column(col)
@@ -102,11 +145,13 @@ def extract(
 def explain(
     text: Annotated[str, typer.Argument(help="One text to analyse.")],
     date: Annotated[str | None, typer.Option(help="Document date (YYYY-MM-DD).")] = None,
+    rules: RulesDir = SHIPPED_RULES,
 ) -> None:
     """Print the actors, signals, roles and flags found in one text."""
     from engine.nlp.extract import get_extractor
 
-    extractor = get_extractor()
+    config = _config(rules)
+    extractor = get_extractor(config.actors_path, config.signals_path)
     doc = extractor.nlp.make_doc(text)
     doc._.doc_date = _date_option(date)
     doc = extractor.nlp(doc)
@@ -129,18 +174,40 @@ def explain(
 
 
 @app.command("evaluate-extraction")
-def evaluate_extraction(gold: Annotated[Path, typer.Argument(help="cameo_gold.jsonl from ../shared/eval/")]) -> None:
-    """Precision/recall/F1 per signal type and actor accuracy on a labelled set, next to a keyword baseline."""
-    from engine.evaluation import evaluate_gold, render_evaluation
+def evaluate_extraction(
+    gold: Annotated[Path, typer.Argument(help="cameo_gold.jsonl from ../shared/eval/")],
+    articles: Annotated[list[Path] | None, typer.Option(
+        help="Folders of labelled dev articles (tests/data/articles/dev, .../frozen); repeatable.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures to this JSON file.")] = None,
+) -> None:
+    """Precision/recall/F1 per signal type, macro F1, actor and dyad accuracy on labelled sets, next to a
+    keyword baseline."""
+    import json
 
-    console.print(render_evaluation(evaluate_gold(gold)))
+    from engine.evaluation import (
+        evaluate_articles,
+        evaluate_gold,
+        evaluation_json,
+        render_evaluation,
+    )
+
+    evaluations = [evaluate_gold(gold)]
+    for folder in articles or []:
+        evaluations.append(evaluate_articles(folder, name=f"articles/{folder.name}"))
+    for ev in evaluations:
+        console.print(render_evaluation(ev))
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(evaluation_json(evaluations), indent=2) + "\n", encoding="utf-8")
+        console.print(f"figures written to {json_out}")
 
 
-def _score(inputs, out, date, max_chars, window, rules, model, degraded):
+def _score(inputs, out, date, max_chars, window, rules, model, degraded, column_map=None, month_first=False):
     from engine.scoring import Scorer
 
-    result = _ingest(inputs, date, max_chars, out)
-    scorer = Scorer(rules=rules, model=model, granularity=window, degraded=degraded)
+    config = _config(rules, window, model)
+    result = _ingest(inputs, date, max_chars, out, column_map, month_first)
+    scorer = Scorer(config=config, degraded=degraded)
     if scorer.extractor.model.degraded:
         err.print(f"[bold red]{scorer.extractor.model.describe()}[/bold red]")
     with _progress(len(result.documents)) as progress:
@@ -166,18 +233,19 @@ def score(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
     date: DateOpt = None,
     max_chars: MaxChars = 200_000,
+    column_map: ColumnMap = None,
+    month_first: MonthFirst = False,
     window: Window = "week",
     rules: RulesDir = SHIPPED_RULES,
     model: ModelFile = SHIPPED_MODEL,
     degraded: Degraded = False,
 ) -> None:
     """Extract signals, apply the rules and the classifier: writes signals, rule_hits and pair_scores (CSV + Parquet)."""
-    from engine.output import write_table
+    from engine.output import write_result
 
-    scored = _score(inputs, out, date, max_chars, window, rules, model, degraded)
-    for name in ("signals", "rule_hits", "pair_scores"):
-        write_table(getattr(scored, name), out, name)
-    scored.extraction.unknown_actors.to_csv(out / "unknown_actors.csv", index=False)
+    with _output_folder(out, inputs):
+        scored = _score(inputs, out, date, max_chars, window, rules, model, degraded, column_map, month_first)
+        write_result(scored, out, inputs)
     _print_ranked(scored)
     console.print(f"tables written to {out}/")
 
@@ -188,6 +256,8 @@ def report(
     out: Annotated[Path, typer.Option(help="Report folder.")] = Path("reports/latest"),
     date: DateOpt = None,
     max_chars: MaxChars = 200_000,
+    column_map: ColumnMap = None,
+    month_first: MonthFirst = False,
     window: Window = "week",
     rules: RulesDir = SHIPPED_RULES,
     model: ModelFile = SHIPPED_MODEL,
@@ -196,8 +266,9 @@ def report(
     """Score the inputs and write a self-contained HTML report (index.html), its tables and run.json."""
     from engine.report.builder import build_report
 
-    scored = _score(inputs, out, date, max_chars, window, rules, model, degraded)
-    path = build_report(scored, out, inputs)
+    with _output_folder(out, inputs):
+        scored = _score(inputs, out, date, max_chars, window, rules, model, degraded, column_map, month_first)
+        path = build_report(scored, out, inputs)
     _print_ranked(scored)
     console.print(f"report written to {path}")
 
@@ -207,22 +278,9 @@ LongRange = Annotated[Path | None, typer.Option(help="Second, long-range set eva
 
 
 def _evaluate_model(events: Path, long_range: Path | None):
-    from engine.model.events import from_icews, load_cameo_mapping
-    from engine.model.train import evaluate, training_rows
-    from engine.nlp.lexicon import load_actors
-    from engine.paths import ACTORS_FILE, EVENT_MAPPING_FILE
-    from engine.rules.models import load_rules
+    from engine.model.pipeline import train_and_evaluate
 
-    actors, rules, mapping = load_actors(ACTORS_FILE), load_rules(SHIPPED_RULES), load_cameo_mapping(EVENT_MAPPING_FILE)
-    with console.status(f"building weekly features from {events.name}"):
-        rows = training_rows(from_icews(events, mapping, actors), rules, actors, "week", 30)
-        main_eval, model = evaluate(rows, events.name, "week")
-    long_eval = None
-    if long_range is not None:
-        with console.status(f"building monthly features from {long_range.name}"):
-            long_rows = training_rows(from_icews(long_range, mapping, actors), rules, actors, "month", 30)
-            long_eval, _ = evaluate(long_rows, long_range.name, "month")
-    return main_eval, long_eval, model
+    return train_and_evaluate(events, long_range, status=console.status)
 
 
 @app.command("evaluate-model")
@@ -230,10 +288,10 @@ def evaluate_model(events: EventsFile, long_range: LongRange = None) -> None:
     """Time-split evaluation of the classifier next to its three baselines (the model card's figures)."""
     from engine.model.card import describe
 
-    main_eval, long_eval, _ = _evaluate_model(events, long_range)
-    console.print(describe(main_eval), markup=False, highlight=False)
-    if long_eval:
-        console.print(describe(long_eval), markup=False, highlight=False)
+    run = _evaluate_model(events, long_range)
+    console.print(describe(run.evaluation), markup=False, highlight=False)
+    if run.long_range:
+        console.print(describe(run.long_range), markup=False, highlight=False)
 
 
 @app.command()
@@ -243,41 +301,35 @@ def train(
     out: Annotated[Path, typer.Option(help="Model file (its card is written beside it, .md).")] = SHIPPED_MODEL,
 ) -> None:
     """Train the classifier on the train windows, evaluate it, write the .skops file and its model card."""
-    import hashlib
+    from engine.model.pipeline import save_with_card
 
-    from engine.model.card import model_card
-    from engine.model.train import coefficients, save_model
-
-    main_eval, long_eval, model = _evaluate_model(events, long_range)
-    save_model(model, out)
-    sha = hashlib.sha256(out.read_bytes()).hexdigest()
+    run = _evaluate_model(events, long_range)
     command = f"escalation train --events {events}" + (f" --long-range {long_range}" if long_range else "")
-    out.with_suffix(".md").write_text(model_card(main_eval, long_eval, command, sha, coefficients(model)))
-    console.print(f"model written to {out} (card: {out.with_suffix('.md')}); beats all baselines: "
-                  f"{main_eval.beats_all_baselines()}")
+    card = save_with_card(run, out, command)
+    console.print(f"model written to {out} (card: {card}); beats all baselines: "
+                  f"{run.evaluation.beats_all_baselines()}")
 
 
 @rules_app.command("check")
-def rules_check(path: RulePath = Path("rules")) -> None:
-    """Validate rule files (and the actor and signal dictionaries); print FILE:LINE: rule-id: message."""
-    from engine.nlp.lexicon import check_actor_file, check_signal_file
-    from engine.rules.models import check_rules
+def rules_check(path: RulePath = RULES_DIR) -> None:
+    """Validate every file of a rules folder (scoring rules, actors, signals, bands, CAMEO mapping) or one
+    rule file; print FILE:LINE: id: message."""
+    from engine.config import check_folder
 
-    rules, problems = check_rules(path)
-    if path.is_dir():
-        for name, checker in (("actors.yaml", check_actor_file), ("signals.yaml", check_signal_file)):
-            if (path / name).exists():
-                problems += checker(path / name)[1]
+    problems, counts = check_folder(path)
     for problem in problems:
         print(problem)
+    checked = f"{counts['files']} files, {counts['rules']} rules" + (
+        f", {counts['actors']} actors" if "actors" in counts else "") + (
+        f", {counts['triggers']} triggers" if "triggers" in counts else "")
     if problems:
-        err.print(f"[red]{len(problems)} problem(s)[/red]")
+        err.print(f"[red]{len(problems)} problem(s)[/red] ({checked})")
         raise typer.Exit(1)
-    console.print(f"{len(rules)} rules OK")
+    console.print(f"{checked}: OK")
 
 
 @rules_app.command("test")
-def rules_test(path: RulePath = Path("rules"),
+def rules_test(path: RulePath = RULES_DIR,
                actors: Annotated[Path | None, typer.Option(
                    help="Actor dictionary (default: PATH/actors.yaml or the shipped one).")] = None) -> None:
     """Run every rule's examples (with all rules loaded); report pass/fail per example."""
@@ -315,5 +367,5 @@ def main() -> None:
     try:
         app()
     except EngineError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)  # paths and FILE:LINE stay whole
         sys.exit(1)

@@ -1,4 +1,9 @@
-"""Where the shipped rules and model live, and where to look for ../shared data."""
+"""Where the shipped rules and model live, and where to look for ../shared data.
+
+The one source of truth for defaults: the CLI's ``--rules``/``--model`` defaults, ``Scorer()`` and
+``RunConfig`` all read these. ``ESCALATION_RULES`` replaces the whole default rules folder (every
+file of it, for every command).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,14 @@ import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-RULES_DIR = Path(os.environ.get("ESCALATION_RULES", REPO_ROOT / "rules"))
+SHIPPED_RULES_DIR = REPO_ROOT / "rules"
+RULES_DIR = Path(os.environ.get("ESCALATION_RULES", SHIPPED_RULES_DIR))
+MODEL_FILE = REPO_ROOT / "models" / "escalation-classifier.skops"
 SHARED_DIR = Path(os.environ.get("ESCALATION_SHARED", REPO_ROOT.parent / "shared"))
 
-ACTORS_FILE = RULES_DIR / "actors.yaml"
-SIGNALS_FILE = RULES_DIR / "signals.yaml"
-EVENT_MAPPING_FILE = RULES_DIR / "cameo_mapping.yaml"
+# the files of a rules folder (scoring rules are RULES_DIR/scoring/*.yaml)
+ACTORS_NAME, SIGNALS_NAME, BANDS_NAME, CAMEO_MAPPING_NAME = "actors.yaml", "signals.yaml", "bands.yaml", "cameo_mapping.yaml"
+ACTORS_FILE = RULES_DIR / ACTORS_NAME
+SIGNALS_FILE = RULES_DIR / SIGNALS_NAME
+BANDS_FILE = RULES_DIR / BANDS_NAME
+EVENT_MAPPING_FILE = RULES_DIR / CAMEO_MAPPING_NAME

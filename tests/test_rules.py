@@ -141,7 +141,7 @@ def test_two_runs_with_different_rules_are_independent(tmp_path):
 
 
 def test_exception_in_action_is_raised_naming_the_rule(monkeypatch):
-    import engine.rules.engine as eng
+    import engine.rules.hits as hits
 
     actors = load_actors(ACTORS_FILE)
     facts = signal_groups(_signals([{"source": "IRN", "target": "ISR", "signal": "ATTACK", "date": "2024-11-04"}]),
@@ -150,7 +150,7 @@ def test_exception_in_action_is_raised_naming_the_rule(monkeypatch):
     def broken(rule, facts):
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setattr(eng, "contribution_of", broken)
+    monkeypatch.setattr(hits, "contribution_of", broken)
     with pytest.raises(RuleActionError, match=r"rule 'base-attack' failed on pair IRN->ISR: ZeroDivisionError"):
         RuleRun(load_rules(RULES_DIR)).run(facts)
 
@@ -286,3 +286,32 @@ def test_repeated_runs_do_not_keep_engine_memory():
     for _ in range(5):
         run_rules(rules, facts)
     assert _resident_mb() - before < 100  # 3,000 sessions leaked would be ~750 MB
+
+
+POINTS = """\
+rules:
+  - id: recent-attack
+    description: An attack, worth less the earlier in its window it happened.
+    when:
+      signal: {type: ATTACK}
+    then: {add: 10, scale_by: [recency], half_life_days: 6}
+    examples:
+      fires:
+        - {signals: [{source: IRN, target: ISR, type: ATTACK, day: 0}], points: 5}
+        - {signals: [{source: IRN, target: ISR, type: ATTACK, day: 6}], points: 10}
+      quiet: [{signals: [{source: IRN, target: ISR, type: THREATEN}]}]
+"""
+
+
+def test_rule_examples_may_assert_the_points(tmp_path):
+    """An example's points: day 0 of a week ending on day 6 with a 6-day half-life gives half."""
+    actors = load_actors(ACTORS_FILE)
+    _write(tmp_path, POINTS)
+    results = run_examples(load_rules(tmp_path), actors)
+    assert [r.passed for r in results] == [True, True, True], results
+    _write(tmp_path, POINTS.replace("points: 5}", "points: 7}"))
+    wrong = run_examples(load_rules(tmp_path), actors)[0]
+    assert not wrong.passed and "credited +5 points to IRN->ISR, expected +7" in wrong.detail
+    _write(tmp_path, POINTS.replace("type: THREATEN}]}]", "type: THREATEN}], points: 1}]"))
+    _, problems = check_rules(tmp_path)
+    assert any(":11: recent-attack:" in p and "'points' only applies to a 'fires' example" in p for p in problems), problems

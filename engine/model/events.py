@@ -18,7 +18,6 @@ from pandera.typing.pandas import Series
 
 from engine.nlp.lexicon import ActorDictionary
 from engine.schemas import SIGNAL_TYPES, DirectedPairTable, validate
-from engine.yamlio import load_yaml
 
 
 class DyadEventsTable(DirectedPairTable):
@@ -42,8 +41,10 @@ COLUMNS = ["date", "source", "target", "source_fine", "target_fine", "signal", "
 
 
 def load_cameo_mapping(path: str | Path) -> dict[str, str]:
-    """CAMEO root ("18") -> signal type, from rules/cameo_mapping.yaml."""
-    return {str(k).zfill(2): str(v) for k, v in load_yaml(path)["roots"].items()}
+    """CAMEO root ("18") -> signal type, from rules/cameo_mapping.yaml (validated: engine/config.py)."""
+    from engine.config import load_cameo_mapping as load
+
+    return load(path)
 
 
 def from_signals(signals: pd.DataFrame, actors: ActorDictionary, reference_date: str) -> pd.DataFrame:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from engine.schemas import SIGNAL_TYPES
+from engine.windows import window_frequency, window_starts
 
 HOSTILE = ["THREATEN", "MOBILIZE", "ATTACK"]
 MATERIAL_CONFLICT_ROOTS = ("18", "19", "20")
@@ -33,21 +34,6 @@ FEATURES = (
     [f"n_{t}" for t in SIGNAL_TYPES] + [f"rev_{t}" for t in SIGNAL_TYPES] + [f"avg_{t}" for t in SIGNAL_TYPES]
     + ["w_hostile", "reciprocity", "trend", "hypo_share", "proxy_share", "attack_rate", "since_attack", "rules_score"]
 )
-
-
-def window_starts(dates: pd.Series, granularity: str) -> pd.Series:
-    if granularity == "day":
-        return dates.dt.normalize()
-    if granularity == "week":
-        return (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.normalize()
-    if granularity == "month":
-        return dates.dt.to_period("M").dt.start_time
-    raise ValueError(f"unknown window {granularity!r} (day, week or month)")
-
-
-def _next_start(start: pd.Timestamp, granularity: str) -> pd.Timestamp:
-    return start + (pd.DateOffset(months=1) if granularity == "month" else
-                    pd.Timedelta(days=7 if granularity == "week" else 1))
 
 
 def build_features(events: pd.DataFrame, granularity: str = "week", k: int = 4,
@@ -66,8 +52,7 @@ def build_features(events: pd.DataFrame, granularity: str = "week", k: int = 4,
     ev["hostile"] = ev["signal"].isin(HOSTILE)
     ev["w"] = np.where(ev["hostile"], ev["intensity"] * ev["confidence"], 0.0)
 
-    windows = pd.date_range(ev["window_start"].min(), ev["window_start"].max(), freq={
-        "day": "D", "week": "W-MON", "month": "MS"}[granularity])
+    windows = pd.date_range(ev["window_start"].min(), ev["window_start"].max(), freq=window_frequency(granularity))
     if pairs is None:
         pairs = sorted(set(zip(ev["source"], ev["target"], strict=True)))
     grid = pd.MultiIndex.from_tuples([(s, t, w) for s, t in pairs for w in windows],
@@ -83,26 +68,25 @@ def build_features(events: pd.DataFrame, granularity: str = "week", k: int = 4,
     reverse.index = reverse.index.set_names(["target", "source", "window_start"])
     reverse = reverse.reorder_levels(keys).reindex(grid, fill_value=0)
 
+    # the grid is pair after pair, each with every window in order: a pair's rows are one block
+    pair = np.repeat(np.arange(len(pairs)), len(windows))
     out = pd.DataFrame(index=grid)
     for t in SIGNAL_TYPES:
         out[f"n_{t}"] = np.log1p(base[t])
         out[f"rev_{t}"] = np.log1p(reverse[t])
-    by_pair = out.groupby(level=["source", "target"], sort=False)
     for t in SIGNAL_TYPES:
-        out[f"avg_{t}"] = by_pair[f"n_{t}"].transform(lambda s: s.shift(1).rolling(k, min_periods=1).mean()).fillna(0)
+        out[f"avg_{t}"] = _rolling_mean(out[f"n_{t}"], pair, k, past_only=True)
     out["w_hostile"] = np.log1p(base["w"])
     hi, ho = base["hostile"].astype(float), reverse["hostile"].astype(float)
     out["reciprocity"] = np.where(np.maximum(hi, ho) > 0, np.minimum(hi, ho) / np.maximum(hi, ho).clip(lower=1), 0.0)
-    past_hostile = hi.groupby(level=["source", "target"], sort=False).transform(
-        lambda s: s.shift(1).rolling(k, min_periods=1).mean()).fillna(0)
-    out["trend"] = hi - past_hostile
+    out["trend"] = hi - _rolling_mean(hi, pair, k, past_only=True)
     total = base["total"].astype(float)
     out["hypo_share"] = np.where(total > 0, base["hypo"] / total.clip(lower=1), 0.0)
     out["proxy_share"] = np.where(total > 0, base["proxy"] / total.clip(lower=1), 0.0)
     conflict = (base["conflict"] > 0).astype(float)
     cgroups = conflict.groupby(level=["source", "target"], sort=False)
-    out["attack_rate"] = cgroups.transform(lambda s: s.rolling(k, min_periods=1).mean())
-    out["since_attack"] = cgroups.transform(_windows_since)
+    out["attack_rate"] = _rolling_mean(conflict, pair, k, past_only=False)
+    out["since_attack"] = _windows_since(conflict.to_numpy(), len(windows))
     out["rules_score"] = 0.0
     if rules_scores is not None and len(rules_scores):
         rs = rules_scores.groupby(keys)["rules_score"].sum()
@@ -111,9 +95,21 @@ def build_features(events: pd.DataFrame, granularity: str = "week", k: int = 4,
     return out.reset_index()
 
 
-def _windows_since(flags: pd.Series) -> pd.Series:
-    result, since = [], SINCE_CAP
-    for flag in flags.to_numpy():
-        since = 0 if flag else min(since + 1, SINCE_CAP)
-        result.append(since)
-    return pd.Series(result, index=flags.index, dtype=float)
+def _rolling_mean(values: pd.Series, pair: np.ndarray, k: int, past_only: bool) -> np.ndarray:
+    """Per pair, the mean over the previous ``k`` windows (``past_only``: t-k .. t-1, 0 for the first
+    window) or over t-k+1 .. t. One grouped rolling call for all pairs (the same arithmetic as a
+    rolling mean per pair, without a Python call per pair)."""
+    series = pd.Series(values.to_numpy(dtype=float))
+    if past_only:
+        series = series.groupby(pair, sort=False).shift(1)
+    rolled = series.groupby(pair, sort=False).rolling(k, min_periods=1).mean()
+    return rolled.reset_index(level=0, drop=True).sort_index().fillna(0).to_numpy()
+
+
+def _windows_since(flags: np.ndarray, n_windows: int) -> np.ndarray:
+    """Per pair (blocks of ``n_windows`` rows), windows since the last flagged one, capped at
+    SINCE_CAP (SINCE_CAP when none yet)."""
+    flags = flags.reshape(-1, n_windows).astype(bool)
+    index = np.broadcast_to(np.arange(n_windows), flags.shape)
+    last = np.maximum.accumulate(np.where(flags, index, -SINCE_CAP - 1), axis=1)
+    return np.minimum(index - last, SINCE_CAP).astype(float).ravel()

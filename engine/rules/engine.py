@@ -1,4 +1,7 @@
-"""Compile validated rules to durable-rules rulesets (plain JSON form) and run them on signals.
+"""The durable-rules driver: runs compiled rules on facts. The only module touching durable-rules.
+
+The stages around it: ``facts`` (signals -> signal-group facts), ``compile`` (rules -> durable-rules
+JSON terms), ``hits`` (firings -> points and the rule-hits table); their names are re-exported here.
 
 What durable-rules 2.0.28 does that this module designs around (each checked here, see tests):
 - an exception raised in an action is swallowed (the rule just seems not to fire): every action is
@@ -25,24 +28,30 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import math
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import durable_rules_engine
-import numpy as np
-import pandas as pd
 from durable.engine import Host
 
 from engine.errors import RuleActionError
-from engine.nlp.lexicon import ActorDictionary
-from engine.rules.models import LoadedRule, Rule, SignalCondition
-from engine.schemas import RuleHitsTable, empty_frame, validate
+from engine.rules.compile import (
+    CONDITION_FIELDS,
+    MATCHED_FIELDS,
+    compile_condition,
+    compile_rule,
+    matches,
+)
+from engine.rules.facts import day_number, session_of, signal_groups
+from engine.rules.hits import Hit, HitRecorder, contribution_of, hits_table
+from engine.rules.models import LoadedRule, Rule
+from engine.windows import window_of
 
-EPOCH = dt.date(1970, 1, 1)
-VOLUME_CAP = 3.0
 _run_counter = itertools.count()
+
+__all__ = ["ACTION_BATCH", "BLOCK_DAYS", "CONDITION_FIELDS", "MATCHED_FIELDS", "PAIRS_PER_RULESET", "Hit",
+           "HitRecorder", "RuleRun", "compile_condition", "compile_rule", "contribution_of", "day_number",
+           "hits_table", "matches", "run_rules", "session_of", "signal_groups", "window_of"]
 
 
 class _QuietHost(Host):
@@ -50,282 +59,6 @@ class _QuietHost(Host):
 
     def _run(self):
         pass
-
-
-def day_number(date: dt.date) -> int:
-    return (date - EPOCH).days
-
-
-def window_of(date: dt.date, granularity: str = "week") -> tuple[dt.date, dt.date]:
-    if granularity == "day":
-        return date, date
-    if granularity == "week":
-        start = date - dt.timedelta(days=date.weekday())
-        return start, start + dt.timedelta(days=6)
-    if granularity == "month":
-        start = date.replace(day=1)
-        nxt = (start + dt.timedelta(days=32)).replace(day=1)
-        return start, nxt - dt.timedelta(days=1)
-    raise ValueError(f"unknown window {granularity!r} (day, week or month)")
-
-
-# --------------------------------------------------------------------------- signals -> facts
-def signal_groups(signals: pd.DataFrame, actors: ActorDictionary, granularity: str = "week",
-                  reference_date: dt.date | None = None) -> list[dict]:
-    """Aggregate dyadic signals into one fact per (pair, window, type, mode, launch point)."""
-    df = signals[(signals["source"] != "") & (signals["target"] != "")]
-    if df.empty:
-        return []
-    ref = (reference_date or dt.date.today()).isoformat()
-    dates = df["date"].to_numpy(dtype=object, copy=True)
-    dates[dates == ""] = ref
-    # dates repeat a lot: each distinct date's window and day number is computed once
-    date_index, distinct = pd.factorize(dates)
-    days = [dt.date.fromisoformat(d) for d in distinct]
-    spans = [window_of(day, granularity) for day in days]
-    negated, hypothetical = df["negated"].to_numpy(dtype=bool), df["hypothetical"].to_numpy(dtype=bool)
-    status = df["status"].to_numpy(dtype=object)
-    work = pd.DataFrame({
-        "source": df["source"].to_numpy(dtype=object), "target": df["target"].to_numpy(dtype=object),
-        "_wstart": np.array([s.isoformat() for s, _ in spans], dtype=object)[date_index],
-        "_wend": np.array([e.isoformat() for _, e in spans], dtype=object)[date_index],
-        "signal": df["signal"].to_numpy(dtype=object),
-        # a signal's mode: negated wins over hypothetical, which wins over planned; the rest is actual
-        "_mode": np.where(negated, "negated", np.where(hypothetical, "hypothetical",
-                                                       np.where(status == "planned", "planned", "actual"))),
-        "location": df["location"].to_numpy(dtype=object), "status": status,
-        "_day": np.array([day_number(d) for d in days], dtype=np.int64)[date_index],
-        "intensity": df["intensity"].to_numpy(dtype=float), "confidence": df["confidence"].to_numpy(dtype=float),
-    })
-    work["_weight"] = work["intensity"] * work["confidence"]
-    keys = ["source", "target", "_wstart", "_wend", "signal", "_mode", "location"]
-    grouped = work.groupby(keys, sort=True)
-    groups = grouped.agg(
-        count=("intensity", "size"), intensity=("intensity", "max"), confidence=("confidence", "mean"),
-        weight=("_weight", "sum"), first_day=("_day", "min"), last_day=("_day", "max"),
-    )
-    # each group's signal ids in input order: rows sorted (stably) by group number, then cut
-    group_of_row = grouped.ngroup().to_numpy()
-    ids = df["signal_id"].astype(str).to_numpy(dtype=object)[np.argsort(group_of_row, kind="stable")]
-    bounds = np.concatenate([[0], np.cumsum(groups["count"].to_numpy())])
-    groups["signal_ids"] = [";".join(ids[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    # the group's most frequent status, ties to the alphabetically first (as Series.mode does)
-    status_names, status_of_row = np.unique(status.astype(str), return_inverse=True)
-    tally = np.zeros((len(groups), len(status_names)), dtype=np.int64)
-    np.add.at(tally, (group_of_row, status_of_row), 1)
-    groups["status"] = status_names[tally.argmax(axis=1)].astype(object)
-    groups = groups.reset_index()
-    codes = set(groups["source"]) | set(groups["target"])
-    country = {c: actors.country_of(c) or c for c in codes}
-    unit = {c: actors.unit_of(c) for c in codes}
-    patron = {c: actors.patron_of(c) for c in codes}
-    end_day = {end.isoformat(): day_number(end) for _, end in spans}
-    facts = []
-    # plain lists: iterating pandas' Arrow-backed columns row by row is slow
-    columns = [groups[c].tolist() for c in ["source", "target", "signal", "_mode", "status", "location", "count",
-                                              "intensity", "confidence", "weight", "first_day", "last_day",
-                                              "_wstart", "_wend", "signal_ids"]]
-    for (source, target, signal, mode, status_, loc, count, intensity, confidence, weight, first_day, last_day,
-         wstart, wend, ids) in zip(*columns, strict=True):
-        src_country, tgt_country, src_patron = country[source], country[target], patron[source]
-        facts.append({
-            "source": source, "target": target, "source_unit": unit[source], "target_unit": unit[target],
-            "source_country": src_country, "target_country": tgt_country, "source_patron": src_patron,
-            "target_patron": patron[target], "source_is_proxy": bool(src_patron), "type": signal, "mode": mode,
-            "negated": mode == "negated", "hypothetical": mode == "hypothetical", "status": status_,
-            "location": loc,
-            # launched from a state that is neither the target nor the attacker itself (a proxy
-            # based in its host state counts: the host is exposed)
-            "from_third_country": bool(loc) and loc != tgt_country and (loc != src_country or bool(src_patron)),
-            "count": int(count), "intensity": float(intensity), "confidence": float(confidence),
-            "weight": float(weight), "first_day": int(first_day), "last_day": int(last_day),
-            "window_start": wstart, "window_end": wend, "window_end_day": end_day[wend],
-            "signal_ids": ids, "id": len(facts),
-        })
-    return facts
-
-
-# --------------------------------------------------------------------------- compilation
-def _one_of(field: str, values: list) -> dict:
-    return {field: values[0]} if len(values) == 1 else {"$or": [{field: v} for v in values]}
-
-
-def compile_condition(cond: SignalCondition) -> list[dict]:
-    """A signal condition as durable-rules JSON terms (to be joined with $and)."""
-    terms: list[dict] = [{"$gte": {"count": 1}}]
-    if cond.type:
-        terms.append(_one_of("type", cond.type))
-    if cond.mode:
-        terms.append(_one_of("mode", cond.mode))
-    if cond.status:
-        terms.append(_one_of("status", cond.status))
-    for flag in ("negated", "hypothetical", "source_is_proxy"):
-        value = getattr(cond, flag)
-        if value is not None:
-            terms.append({flag: value})
-    if cond.location == "any":
-        terms.append({"$ne": {"location": ""}})
-    elif cond.location == "none":
-        terms.append({"location": ""})
-    elif cond.location == "third-country":
-        terms.append({"from_third_country": True})
-    elif cond.location:
-        terms.append({"location": cond.location})
-    if cond.min_count:
-        terms.append({"$gte": {"count": cond.min_count}})
-    if cond.min_intensity is not None:
-        terms.append({"$gte": {"intensity": cond.min_intensity}})
-    return terms
-
-
-def matches(cond: SignalCondition, fact: dict) -> bool:
-    """The same terms as ``compile_condition``, evaluated in Python (keep the two in step)."""
-    if fact["count"] < 1:
-        return False
-    for field, allowed in (("type", cond.type), ("mode", cond.mode), ("status", cond.status)):
-        if allowed and fact[field] not in allowed:
-            return False
-    for flag in ("negated", "hypothetical", "source_is_proxy"):
-        value = getattr(cond, flag)
-        if value is not None and fact[flag] != value:
-            return False
-    if cond.location == "any" and fact["location"] == "":
-        return False
-    if cond.location == "none" and fact["location"] != "":
-        return False
-    if cond.location == "third-country" and not fact["from_third_country"]:
-        return False
-    if cond.location not in (None, "any", "none", "third-country") and fact["location"] != cond.location:
-        return False
-    if cond.min_count and fact["count"] < cond.min_count:
-        return False
-    return cond.min_intensity is None or fact["intensity"] >= cond.min_intensity
-
-
-def compile_rule(rule: Rule) -> dict:
-    """The durable-rules JSON definition of one rule (without its ``run`` action)."""
-    if rule.when.signal is not None:
-        return {"all": [{"m": {"$and": compile_condition(rule.when.signal)}}]}
-    steps = []
-    for i, cond in enumerate(rule.when.sequence):
-        terms = compile_condition(cond)
-        if i > 0:
-            same = cond.direction == "same"
-            # correlation terms go first: durable-rules 2.0.28 drops references that follow an
-            # "$or" inside an "$and" (see tests/test_rules.py::test_durable_or_quirk)
-            terms = [
-                {"source_unit": {"f0": "source_unit" if same else "target_unit"}},
-                {"target_unit": {"f0": "target_unit" if same else "source_unit"}},
-                {"$gte": {"last_day": {f"f{i - 1}": "first_day"}}},
-                {"$lte": {"last_day": {"$add": {"$l": {"f0": "first_day"}, "$r": rule.when.within_days}}}},
-            ] + terms
-        steps.append({f"f{i}": {"$and": terms}})
-    return {"all": steps}
-
-
-# --------------------------------------------------------------------------- execution
-@dataclass
-class Hit:
-    rule_id: str
-    source: str
-    target: str
-    window_start: str
-    window_end: str
-    contribution: float
-    signal_ids: str
-    explanation: str
-    band_floor: str = ""
-    band_cap: str = ""
-
-
-def contribution_of(rule: Rule, facts: list[dict]) -> tuple[float, str]:
-    """Points a firing gives, and the explanation of how they were computed."""
-    then, last = rule.then, facts[-1]
-    value = then.add * then.share
-    how = f"{then.add:+g}" + (f" x share {then.share:g}" if then.share != 1 else "")
-    for scale in then.scale_by:
-        if scale == "intensity":
-            f = last["intensity"] if len(facts) == 1 else max(x["intensity"] for x in facts)
-        elif scale == "confidence":
-            f = last["confidence"] if len(facts) == 1 else sum(x["confidence"] for x in facts) / len(facts)
-        elif scale == "recency":
-            f = 0.5 ** (max(0, last["window_end_day"] - last["last_day"]) / then.half_life_days)
-        else:  # volume
-            f = min(VOLUME_CAP, math.log2(1 + (last["count"] if len(facts) == 1 else sum(x["count"] for x in facts))))
-        how += f" x {scale} {f:.2f}"
-        value *= f
-    return round(value, 4), how
-
-
-def _describe(facts: list[dict]) -> str:
-    parts = []
-    for f in facts:
-        loc = f" from {f['location']}" if f["location"] else ""
-        parts.append(f"{f['source']}->{f['target']} {f['type']} ({f['mode']}, x{f['count']}{loc}, {f['window_start']})")
-    return " then ".join(parts)
-
-
-def session_of(fact: dict) -> str:
-    """A rule session is a pair of units (ActorDictionary.unit_of), in either order: sequences
-    correlate A->B with B->A, and an organ of a state with the state (IRNMIL and IRN); an armed
-    group or proxy stays itself (IRQUAF is not Iraq)."""
-    first, second = sorted((fact["source_unit"], fact["target_unit"]))
-    return f"{first}|{second}"
-
-
-# the fact fields compiled conditions read (compile_condition, compile_rule), plus the fact's id
-CONDITION_FIELDS = ("id", "source_unit", "target_unit", "type", "mode", "status", "negated", "hypothetical",
-                    "source_is_proxy", "location", "from_third_country", "count", "intensity",
-                    "first_day", "last_day")
-
-
-# the fields ``matches`` reads
-MATCHED_FIELDS = ("type", "mode", "status", "negated", "hypothetical", "source_is_proxy", "location",
-                  "from_third_country", "count", "intensity")
-
-
-class HitRecorder:
-    """Turns firings into hits: a one-group rule credits each signal group once; a sequence rule
-    credits a pair once per window, keeping the largest contribution and the union of its signals,
-    so the result does not depend on the order in which the engine fires."""
-
-    def __init__(self):
-        self.hits: dict[tuple, Hit] = {}
-
-    def record(self, rule: Rule, facts: list[dict]) -> None:
-        last = facts[-1]  # the sequence's last step (it ends no earlier than the others): it is credited
-        pair = rule.then.for_pair
-        source = last[pair.source] if pair else last["source"]
-        target = last[pair.target] if pair else last["target"]
-        if not source or not target or source == target:
-            return
-        points, how = contribution_of(rule, facts)
-        key = (rule.id, source, target, last["window_start"])
-        if rule.when.signal is not None:
-            key += (last["id"],)
-        if len(facts) == 1:
-            ids = last["signal_ids"]  # one group: its ids are distinct already
-        else:
-            ids = ";".join(dict.fromkeys(i for f in facts for i in f["signal_ids"].split(";")))
-        text = f"{rule.id}: {_describe(facts)}; {how} = {points:+.2f}"
-        if pair:
-            text += f" (credited to {source}->{target})"
-        bands = ""
-        if rule.then.band_floor:
-            bands += f"; band at least {rule.then.band_floor}"
-        if rule.then.band_cap:
-            bands += f"; band at most {rule.then.band_cap}"
-        hit = Hit(rule.id, source, target, last["window_start"], last["window_end"], points, ids, text + bands,
-                  rule.then.band_floor or "", rule.then.band_cap or "")
-        old = self.hits.get(key)
-        if old is not None:
-            # whatever the firing order: the largest contribution (ties: the first explanation in
-            # sort order) and the signals of every firing behind this hit
-            hit.signal_ids = ";".join(sorted(set(old.signal_ids.split(";")) | set(ids.split(";"))))
-            if (abs(points), old.explanation) <= (abs(old.contribution), text):
-                old.signal_ids = hit.signal_ids
-                return
-        self.hits[key] = hit
 
 
 # A rule's action receives up to this many matches at once (durable-rules' "cap"): one Python call
@@ -477,15 +210,3 @@ def run_rules(rules: list[LoadedRule], facts: list[dict]) -> list[Hit]:
         chunk = [f for pair in pairs[i : i + PAIRS_PER_RULESET] for f in by_pair[pair]]
         hits.extend(RuleRun(rules).run(chunk))
     return hits
-
-
-def hits_table(hits: list[Hit], run_id: str) -> pd.DataFrame:
-    """The validated rule-hits table."""
-    if not hits:
-        return empty_frame(RuleHitsTable)
-    rows = [{"run_id": run_id, "source": h.source, "target": h.target, "window_start": h.window_start,
-             "window_end": h.window_end, "rule_id": h.rule_id, "contribution": h.contribution,
-             "signal_ids": h.signal_ids, "explanation": h.explanation, "band_floor": h.band_floor,
-             "band_cap": h.band_cap} for h in hits]
-    df = pd.DataFrame(rows).sort_values(["source", "target", "window_start", "rule_id"]).reset_index(drop=True)
-    return validate(RuleHitsTable, df, "rule_hits")

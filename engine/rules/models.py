@@ -27,12 +27,12 @@ import re
 from pathlib import Path
 from typing import Literal, get_args
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from engine.errors import did_you_mean
+from engine.problems import Problem, line_for, read_yaml
 from engine.schemas import BANDS, SIGNAL_TYPES, Band
-from engine.yamlio import DuplicateKeyError, LineDict, LineList, line_of, load_yaml
+from engine.yamlio import line_of
 
 MODES = ["actual", "planned", "hypothetical", "negated"]
 STATUSES = ["past", "ongoing", "planned", "unknown"]
@@ -175,11 +175,20 @@ class ExampleSignal(Strict):
 class Example(Strict):
     signals: list[ExampleSignal] = Field(..., min_length=1)
     pair: tuple[str, str] | None = Field(None, description="the pair the rule must credit (default: first signal's)")
+    points: float | None = Field(None, description="in a 'fires' example: the points the rule must credit to the "
+                                 "pair (its hits summed, to 0.01)")
 
 
 class Examples(Strict):
     fires: list[Example] = Field(..., min_length=1)
     quiet: list[Example] = Field(..., min_length=1)
+
+    @field_validator("quiet")
+    @classmethod
+    def _points_only_when_firing(cls, value):
+        if any(example.points is not None for example in value):
+            raise ValueError("'points' only applies to a 'fires' example")
+        return value
 
 
 class Rule(Strict):
@@ -215,21 +224,6 @@ class LoadedRule:
         return self.rule.id
 
 
-def _line_for(raw, loc: tuple) -> int:
-    """Walk a pydantic error location through the LineDict/LineList tree to the nearest line."""
-    node, line = raw, line_of(raw)
-    for part in loc:
-        if isinstance(node, LineDict) and part in node:
-            line = line_of(node, part, line)
-            node = node[part]
-        elif isinstance(node, LineList) and isinstance(part, int) and part < len(node):
-            line = line_of(node, part, line)
-            node = node[part]
-        else:
-            break
-    return line
-
-
 def _message(err: dict) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
@@ -256,26 +250,21 @@ def rule_files(path: str | Path) -> list[Path]:
     return sorted(scoring.glob("*.yaml"))
 
 
-def check_rules(path: str | Path) -> tuple[list[LoadedRule], list[str]]:
+def check_rules(path: str | Path) -> tuple[list[LoadedRule], list[Problem]]:
     """Validate every rule file under ``path``; return the good rules and ``FILE:LINE: id: message`` problems."""
-    problems: list[str] = []
+    problems: list[Problem] = []
     loaded: list[LoadedRule] = []
     seen: dict[str, str] = {}
     files = rule_files(path)
     if not files:
-        problems.append(f"{path}:1: -: no rule files found (expected *.yaml under {path}/scoring/)")
+        problems.append(Problem(path, 1, "-", f"no rule files found (expected *.yaml under {path}/scoring/)"))
     for file in files:
-        try:
-            raw = load_yaml(file)
-        except DuplicateKeyError as exc:
-            problems.append(f"{file}:{exc.line}: -: {exc}")
-            continue
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problems.append(f"{file}:{(mark.line + 1) if mark else 1}: -: YAML syntax error: {getattr(exc, 'problem', exc)}")
+        raw, unreadable = read_yaml(file)
+        if unreadable:
+            problems += unreadable
             continue
         if not isinstance(raw, dict) or not isinstance(raw.get("rules"), list):
-            problems.append(f"{file}:1: -: a rule file is a mapping with a 'rules' list")
+            problems.append(Problem(file, 1, "-", "a rule file is a mapping with a 'rules' list"))
             continue
         for i, entry in enumerate(raw["rules"]):
             line = line_of(raw["rules"], i)
@@ -284,10 +273,10 @@ def check_rules(path: str | Path) -> tuple[list[LoadedRule], list[str]]:
                 rule = Rule.model_validate(entry)
             except ValidationError as exc:
                 for err in exc.errors():
-                    problems.append(f"{file}:{_line_for(entry, err['loc'])}: {rid}: {_message(err)}")
+                    problems.append(Problem(file, line_for(entry, err["loc"]), rid, _message(err)))
                 continue
             if rule.id in seen:
-                problems.append(f"{file}:{line_of(entry, 'id', line)}: {rule.id}: duplicate rule id (first at {seen[rule.id]})")
+                problems.append(Problem(file, line_of(entry, "id", line), rule.id, f"duplicate rule id (first at {seen[rule.id]})"))
                 continue
             seen[rule.id] = f"{file}:{line}"
             loaded.append(LoadedRule(rule, file, line))

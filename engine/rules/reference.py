@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import itertools
 
-from engine.rules.engine import HitRecorder, matches, session_of
+from engine.rules.compile import matches
+from engine.rules.facts import session_of
+from engine.rules.hits import HitRecorder
 from engine.rules.models import LoadedRule, SignalCondition
 
 

@@ -51,5 +51,11 @@ def run_examples(rules: list[LoadedRule], actors: ActorDictionary) -> list[Examp
                 passed = bool(fired) == (kind == "fires")
                 detail = (f"fired on {pair[0]}->{pair[1]}: {fired[0].explanation}" if fired
                           else f"did not fire on {pair[0]}->{pair[1]}")
+                if fired and example.points is not None:
+                    points = round(sum(h.contribution for h in fired), 4)
+                    if abs(points - example.points) >= 0.005:
+                        passed = False
+                        detail = f"credited {points:+g} points to {pair[0]}->{pair[1]}, expected {example.points:+g}: " \
+                                 + "; ".join(h.explanation for h in fired)
                 results.append(ExampleResult(loaded.id, loaded.file, loaded.line, kind, index, passed, detail))
     return results
