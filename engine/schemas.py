@@ -20,6 +20,9 @@ STATUSES = ["past", "ongoing", "planned", "unknown"]
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
+ACTOR_BASES = ("", "parse", "reference", "nearest", "counterpart", "earlier-event")
+
+
 class SignalsTable(pa.DataFrameModel):
     """One row per detected signal: who did what to whom, where in which text, how sure."""
 
@@ -46,6 +49,13 @@ class SignalsTable(pa.DataFrameModel):
     trigger: Series[str]
     source_text: Series[str]
     target_text: Series[str]
+    # how each actor was found (see engine/nlp/signals.py): parse, reference (a pronoun or description
+    # resolved to an earlier mention), nearest (the nearest actor of the sentence), counterpart (the side
+    # the other actor has faced in this document), earlier-event ("the attack" = the last attack named);
+    # empty when the actor is unknown
+    source_basis: Series[str] = pa.Field(isin=ACTOR_BASES)
+    target_basis: Series[str] = pa.Field(isin=ACTOR_BASES)
+    antecedent_sent: Series[int] = pa.Field(ge=-1)  # sentence an actor was taken from; -1: this one
     sentence: Series[str]
 
     class Config:
@@ -94,6 +104,12 @@ class RuleHitsTable(DirectedPairTable):
     explanation: Series[str]
     band_floor: Series[str] = pa.Field(isin=["", *BANDS])  # "" unless the rule sets a floor
     band_cap: Series[str] = pa.Field(isin=["", *BANDS])
+    # the rule's status (rules/scoring: status: stable | experimental); a table written before the
+    # column existed reads as stable
+    rule_status: Series[str] = pa.Field(isin=["stable", "experimental"], default="stable")
+
+    class Config:
+        add_missing_columns = True
 
 
 class PairScoresTable(DirectedPairTable):

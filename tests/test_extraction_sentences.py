@@ -28,7 +28,7 @@ CASES = [
     ("Egypt could threaten Ethiopia if talks fail.", [("EGY", "THREATEN", "ETH", F, T)]),
     ("Turkey and Greece threatened each other.", [("TUR", "THREATEN", "GRC", F, F), ("GRC", "THREATEN", "TUR", F, F)]),
     ("Hezbollah vowed to retaliate against Israel.", [("LBNHEZ", "THREATEN", "ISR", F, F)]),
-    ("The Houthis said they will attack ships bound for Israel.", [("YEMHTH", "THREATEN", "", F, F)]),
+    ("The Houthis said they will attack ships bound for Israel.", [("YEMHTH", "THREATEN", "ISR", F, F)]),
     ("Syria's president warned Turkey, state media reported.", [("SYRGOV", "THREATEN", "TUR", F, F)]),
     # --- MOBILIZE --------------------------------------------------------------------------------
     ("Israel mobilized reservists along the Lebanese border.", [("ISR", "MOBILIZE", "LBN", F, F)]),
@@ -90,7 +90,7 @@ CASES = [
     ("Blinken met Iraqi Prime Minister al-Sudani.", [("USAGOV", "DEESCALATE", "IRQGOV", F, F)]),
     ("Turkey withdrew its troops from northern Syria.", [("TUR", "DEESCALATE", "", F, F)]),
     ("Egypt negotiated with Hamas over the hostages.", [("EGY", "DEESCALATE", "PSEHAM", F, F)]),
-    ("The United States wants to de-escalate tensions with Iran.", [("USA", "DEESCALATE", "", F, F)]),
+    ("The United States wants to de-escalate tensions with Iran.", [("USA", "DEESCALATE", "IRN", F, F)]),
     ("Hezbollah did not agree to a truce.", [("LBNHEZ", "DEESCALATE", "", T, F)]),
     ("Iraq wants to remain neutral.", [("IRQ", "DEESCALATE", "", F, F)]),
     ("Oman hosted talks between Iran and the United States.", [("OMN", "DEESCALATE", "IRN", F, F), ("OMN", "DEESCALATE", "USA", F, F)]),

@@ -2,9 +2,19 @@
 
 A mention is a name or alias ("Tehran", "Blinken", "the White House"), a demonym ("Iranian"),
 a country plus role noun ("Iraqi government", "Israeli and U.S. intelligence"), a role noun with
-a place ("militias in Iraq"), or an armed-group noun referring back to the last armed group named
-("these militias"). Entities the statistical NER finds that the dictionary does not know are
-listed as unknown actors instead of being guessed.
+a place ("militias in Iraq"), or a reference to an actor named earlier in the document:
+
+- an armed-group noun or description with no country ("these militias", "the group", "the Iranian-backed
+  faction") is the last armed group named;
+- a role noun with a determiner and no country ("the army", "the ministry", "the prime minister") is
+  that role of the last state named ("the army" after "Israeli forces" -> ISRMIL);
+- "the country", "the kingdom", "the island" is the last state named;
+- a third-person pronoun ("it", "its", "they", "he") is the last actor that was a grammatical subject in
+  this or the two previous sentences (for "he"/"she" a person first), else the nearest actor before it.
+
+Each reference is a mention with ``via="reference"`` and ``antecedent_sent`` (the sentence index of
+the mention it copies), so evidence can show where the actor came from. Entities the statistical NER
+finds that the dictionary does not know are listed as unknown actors instead of being guessed.
 """
 
 from __future__ import annotations
@@ -19,6 +29,21 @@ from spacy.util import filter_spans
 from engine.nlp.lexicon import ARMED_GROUP_ROLES, ActorDictionary, load_actors
 
 UNKNOWN_ENTITY_LABELS = {"GPE", "ORG", "NORP", "PERSON"}
+# Descriptions that refer back to an actor of a kind: the head noun of "the group", "the kingdom".
+GROUP_NOUNS = frozenset({"group", "groups", "movement", "organisation", "organization", "faction", "factions",
+                         "militia", "militias", "militants", "rebels", "insurgents", "fighters", "guerrillas"})
+STATE_NOUNS = frozenset({"country", "kingdom", "republic", "island", "emirate", "nation", "state"})
+DETERMINERS = frozenset({"the", "this", "these", "those", "its", "their", "his", "her"})
+THIRD_PERSON = {"it": "any", "its": "any", "they": "plural", "them": "plural", "their": "plural",
+                "he": "person", "him": "person", "his": "person", "she": "person", "her": "person"}
+SUBJECT_DEPS = ("nsubj", "nsubjpass")
+# a dateline ends with a dash within its paragraph's first tokens: "BAGHDAD, Nov 14 (Reuters) -"
+DATELINE_DASHES = frozenset({"-", "--", "—", "–"})
+DATELINE_TOKENS = 12
+# "Iranian-backed militias", "Iran-aligned rebels": the words that make an armed group a proxy
+PROXY_WORDS = frozenset({"backed", "-backed", "aligned", "-aligned", "allied", "sponsored", "supported", "funded"})
+# how far back (in sentences) a pronoun looks for a subject before taking the nearest actor
+PRONOUN_WINDOW = 2
 
 
 @dataclass(frozen=True)
@@ -28,7 +53,8 @@ class ActorMention:
     end: int
     head: int  # token index of the mention's syntactic head
     text: str
-    via: str  # name | demonym | country+role | role+place | anaphora
+    via: str  # name | demonym | country+role | role+place | anaphora | reference
+    antecedent_sent: int = -1  # for references: sentence index of the mention referred to
 
 
 for _name in ("actor_mentions", "unknown_actors"):
@@ -82,9 +108,10 @@ class ActorResolver:
         used_roles: set[int] = set()
         mentions: list[ActorMention] = []
 
+        part_of_other_name = _inside_unknown_names(named, roles)
         for span in named:
             kind, _, code = span.label_.partition(":")
-            if kind == "ignore":
+            if kind == "ignore" or span.start in part_of_other_name:
                 continue
             role = self._role_after(doc, span, role_at, covered) if self.dictionary.is_state(code) else None
             if role is not None:
@@ -101,10 +128,12 @@ class ActorResolver:
         for role in roles:
             if role.start in used_roles:
                 continue
-            mention = self._place_role(role, mentions) or self._anaphora(role, mentions)
+            mention = (self._proxy_role(role, mentions) or self._place_role(role, mentions)
+                       or self._anaphora(role, mentions))
             if mention:
                 mentions.append(mention)
         mentions.sort(key=lambda m: (m.start, m.head))
+        mentions = self._references(doc, mentions, used_roles | {r.start for r in roles})
         doc._.actor_mentions = mentions
 
         ignored = {i for span in named if span.label_.startswith("ignore") for i in range(span.start, span.end)}
@@ -131,6 +160,32 @@ class ActorResolver:
             return None
         return None
 
+    def _proxy_role(self, role: Span, mentions: list[ActorMention]) -> ActorMention | None:
+        """'Iranian-backed militias', 'Iran-aligned rebels', 'pro-Tehran factions': an armed group that is
+        a proxy of the named state; which one is told by a country named in the sentence, else the last
+        one named in the document, else the patron's own armed-group code."""
+        if role.label_.split(":")[1] not in ARMED_GROUP_ROLES:
+            return None
+        doc = role.doc
+        left = doc[max(role.start - 4, 0): role.start]
+        if not any(t.lower_ in PROXY_WORDS or t.lower_.startswith("pro-") for t in left):
+            return None
+        patron = next((m for m in reversed(mentions) if left.start <= m.start < role.start), None)
+        if patron is None or not self.state_of(patron.code):
+            return None
+        state = self.state_of(patron.code)
+        proxies = {code for code, actor in self.dictionary.actors.items() if actor.proxy_of == state}
+        if not proxies:
+            return None
+        sent = role.sent
+        in_sentence = {self.dictionary.country_of(m.code) for m in mentions if sent.start <= m.start < sent.end}
+        by_country = sorted(c for c in proxies if self.dictionary.country_of(c) in in_sentence)
+        earlier = [m.code for m in mentions if m.start < role.start and m.code in proxies]
+        code = (by_country[0] if by_country else earlier[-1] if earlier else
+                self.dictionary.role_code(state, role.label_.split(":")[1]))
+        start = patron.start
+        return ActorMention(code, start, role.end, role.root.i, doc[start:role.end].text, "proxy")
+
     def _place_role(self, role: Span, mentions: list[ActorMention]) -> ActorMention | None:
         """'militias in Iraq' -> IRQUAF: a role noun with an in/from COUNTRY phrase."""
         for prep in role.root.children:
@@ -143,19 +198,158 @@ class ActorResolver:
         return None
 
     def _anaphora(self, role: Span, mentions: list[ActorMention]) -> ActorMention | None:
-        """An armed-group noun with no country refers to the last armed group named before it."""
-        if role.label_.split(":")[1] not in ARMED_GROUP_ROLES:
+        """An armed-group noun with no country refers to the last armed group named before it; another
+        role noun with a determiner ("the army", "its ministry") is that role of the last state named."""
+        role_code = role.label_.split(":")[1]
+        earlier = [m for m in mentions if m.start < role.start]
+        if role_code in ARMED_GROUP_ROLES:
+            for m in reversed(earlier):
+                if self.kind(m.code) == "group":
+                    return ActorMention(m.code, role.start, role.end, role.root.i, role.text, "anaphora",
+                                        _sent_of(role.doc, m.head))
             return None
-        for m in reversed(mentions):
-            if m.start >= role.start:
-                continue
+        if role_code == "CVL" or not _has_determiner(role.root):
+            return None
+        for m in reversed(earlier):  # "the army" after "the Israeli military": the same organ
             actor = self.dictionary.get(m.code)
-            if actor and (actor.role in ARMED_GROUP_ROLES or actor.proxy_of):
-                return ActorMention(m.code, role.start, role.end, role.root.i, role.text, "anaphora")
+            if actor and actor.role == role_code and self.kind(m.code) == "organ":
+                return ActorMention(m.code, role.start, role.end, role.root.i, role.text, "anaphora",
+                                    _sent_of(role.doc, m.head))
+        for m in reversed(earlier):
+            state = self.state_of(m.code)
+            if state:
+                code = self.dictionary.role_code(state, role_code)
+                if self.dictionary.get(code):
+                    return ActorMention(code, role.start, role.end, role.root.i, role.text, "anaphora",
+                                        _sent_of(role.doc, m.head))
         return None
 
+    # ------------------------------------------------------------------ document memory
+    def kind(self, code: str) -> str:
+        """state | organ (a state's government, military ...) | group (armed groups, proxies) | igo."""
+        actor = self.dictionary.get(code)
+        if actor is None:
+            return "group"
+        if code.startswith("IGO") or not actor.country:
+            return "igo"
+        if self.dictionary.is_state(code):
+            return "state"
+        if actor.parent and self.dictionary.is_state(actor.parent) and actor.role not in ARMED_GROUP_ROLES \
+                and not actor.proxy_of:
+            return "organ"
+        return "group"
 
-@Language.factory("escalation_actors", default_config={"actors_path": ""})
+    def state_of(self, code: str) -> str:
+        kind = self.kind(code)
+        if kind == "state":
+            return code
+        if kind == "organ":
+            return self.dictionary.get(code).parent
+        return ""
+
+    def _references(self, doc: Doc, mentions: list[ActorMention], role_starts: set[int]) -> list[ActorMention]:
+        """Add mentions for descriptions and pronouns that refer to an actor named before them.
+
+        One pass in document order: ``seen`` holds the mentions before the current token, ``last``
+        the latest mention of each kind, so each lookup is bounded."""
+        taken = {i for m in mentions for i in range(m.start, m.end)}
+        sent_of = {t.i: k for k, s in enumerate(doc.sents) for t in s}
+        pending = sorted(mentions, key=lambda m: m.start)
+        seen: list[ActorMention] = []
+        last: dict[str, ActorMention] = {}
+        last_person: int | None = None  # token index of the latest PERSON entity, known or not
+        added: list[ActorMention] = []
+        k = 0
+        for tok in doc:
+            while k < len(pending) and pending[k].start < tok.i:
+                seen.append(pending[k])
+                last[self.kind(pending[k].code)] = pending[k]
+                k += 1
+            if tok.ent_type_ == "PERSON" and tok.ent_iob_ == "B":
+                last_person = tok.i
+            if tok.i in taken or tok.i in role_starts:
+                continue
+            lower = tok.lower_
+            if (lower in THIRD_PERSON and tok.pos_ == "PRON") or (lower in ("its", "their", "his", "her")
+                                                                    and tok.dep_ == "poss"):
+                found = self._pronoun_antecedent(tok, seen, sent_of, THIRD_PERSON.get(lower, "any"), last_person)
+            elif lower in GROUP_NOUNS and tok.pos_ == "NOUN" and _has_determiner(tok):
+                found = last.get("group")
+            elif lower in STATE_NOUNS and tok.pos_ == "NOUN" and _has_determiner(tok, ("the",)):
+                found = last.get("state")
+            else:
+                continue
+            if found is not None:
+                ref = ActorMention(found.code, tok.i, tok.i + 1, tok.i, tok.text, "reference",
+                                   sent_of.get(found.head, -1))
+                added.append(ref)
+                seen.append(ref)
+                taken.add(tok.i)
+        return sorted(mentions + added, key=lambda m: (m.start, m.head))
+
+    def _pronoun_antecedent(self, tok: Token, seen: list[ActorMention], sent_of: dict[int, int], wanted: str,
+                            last_person: int | None) -> ActorMention | None:
+        here = sent_of.get(tok.i, 0)
+        before: list[ActorMention] = []
+        for m in reversed(seen):
+            if here - sent_of.get(m.head, 0) > PRONOUN_WINDOW:
+                break
+            before.append(m)
+        before.reverse()
+        if wanted == "person":
+            if last_person is not None and here - sent_of.get(last_person, 0) <= PRONOUN_WINDOW:
+                # "he" after a named person: that person, or nobody when the dictionary does not know them
+                return next((m for m in reversed(before) if m.start <= last_person < m.end or m.head == last_person),
+                            None)
+        subjects = [m for m in before if tok.doc[m.head].dep_ in SUBJECT_DEPS]
+        if subjects:
+            return subjects[-1]
+        return before[-1] if before and sent_of.get(before[-1].head, 0) >= here - 1 else None
+
+
+@Language.component("escalation_paragraphs", assigns=["token.is_sent_start"])
+def mark_paragraphs(doc: Doc) -> Doc:
+    """A line break starts a sentence: a headline, a dateline line or a paragraph never runs on into the
+    next one (the parser would otherwise join "... this week\n\nBAGHDAD (Reuters) - Iran said")."""
+    paragraph_start = 0
+    for tok in doc[:-1]:
+        if "\n" in tok.whitespace_ or (tok.is_space and "\n" in tok.text):
+            doc[tok.i + 1].is_sent_start = True
+            paragraph_start = tok.i + 1
+        elif tok.text in DATELINE_DASHES and tok.i - paragraph_start <= DATELINE_TOKENS and tok.i > paragraph_start:
+            before = doc[tok.i - 1]
+            if before.text == ")" or before.is_upper or before.like_num:
+                doc[tok.i + 1].is_sent_start = True  # "BEIRUT (AP) -- Iran warned ..."
+    return doc
+
+
+def _inside_unknown_names(named: list[Span], roles: list[Span]) -> set[int]:
+    """Start tokens of names that only modify a proper name the dictionary does not know: "Qatar Airways",
+    "Zain Iraq", "Tehran Times" are companies, not the state."""
+    covered = {i for span in [*named, *roles] for i in range(span.start, span.end)}
+    inside = set()
+    for span in named:
+        root = span.root
+        head_unknown = root.dep_ == "compound" and root.head.pos_ == "PROPN" and root.head.i not in covered
+        left_unknown = any(c.dep_ == "compound" and c.pos_ == "PROPN" and c.i < span.start and c.i not in covered
+                           and c.is_title for c in root.children)
+        if head_unknown or left_unknown:
+            inside.add(span.start)
+    return inside
+
+
+def _has_determiner(tok: Token, words: frozenset | tuple = DETERMINERS) -> bool:
+    return any(c.dep_ in ("det", "poss") and c.lower_ in words for c in tok.children)
+
+
+def _sent_of(doc: Doc, i: int) -> int:
+    start = doc[i].sent.start
+    return sum(1 for s in doc.sents if s.start < start)
+
+
+@Language.factory("escalation_actors", default_config={"actors_path": ""},
+                  assigns=["doc._.actor_mentions", "doc._.unknown_actors"],
+                  requires=["token.tag", "token.dep", "token.ent_type", "doc.sents", "doc.ents"])
 def make_actor_resolver(nlp: Language, name: str, actors_path: str) -> ActorResolver:
     from engine.paths import ACTORS_FILE
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from spacy.language import Language
+from spacy.tokens import Doc
 
 import engine.nlp.actors  # noqa: F401 - registers the spaCy factories
 import engine.nlp.signals  # noqa: F401
 from engine.ingest import Document, documents_from_texts
+from engine.nlp.lexicon import load_actors
 from engine.nlp.model import ModelInfo, load_statistical_model
 from engine.paths import ACTORS_FILE, SIGNALS_FILE
 from engine.schemas import SignalsTable, empty_frame, validate
@@ -37,9 +39,18 @@ class Extractor:
     def __init__(self, actors_path: str | Path = ACTORS_FILE, signals_path: str | Path = SIGNALS_FILE,
                  degraded: bool = False):
         self.nlp, self.model = load_statistical_model(degraded=degraded)
+        if "parser" in self.nlp.pipe_names:
+            self.nlp.add_pipe("escalation_paragraphs", before="parser")
         self.nlp.add_pipe("escalation_actors", config={"actors_path": str(actors_path)})
         self.nlp.add_pipe("escalation_signals",
                           config={"signals_path": str(signals_path), "actors_path": str(actors_path)})
+        self.actors = load_actors(str(actors_path))
+
+    def prepare(self, document: Document) -> Doc:
+        """The unparsed Doc of a document, carrying its date for relative dates ("on Tuesday")."""
+        doc = self.nlp.make_doc(document.text)
+        doc._.doc_date = document.date
+        return doc
 
     @property
     def language(self) -> Language:
@@ -52,13 +63,8 @@ class Extractor:
         unknown_example: dict[tuple[str, str], str] = {}
         n_sent = n_words = 0
 
-        def docs() -> Iterable:
-            for d in documents:
-                doc = self.nlp.make_doc(d.text)
-                doc._.doc_date = d.date
-                yield doc
-
-        for document, doc in zip(documents, self.nlp.pipe(docs(), batch_size=batch_size), strict=True):
+        docs = (self.prepare(d) for d in documents)
+        for document, doc in zip(documents, self.nlp.pipe(docs, batch_size=batch_size), strict=True):
             sents = list(doc.sents)
             n_sent += len(sents)
             n_words += sum(1 for t in doc if not t.is_punct and not t.is_space)
@@ -104,6 +110,9 @@ def _row(document: Document, k: int, s) -> dict:
         "trigger": s.trigger,
         "source_text": s.source_text,
         "target_text": s.target_text,
+        "source_basis": s.source_basis,
+        "target_basis": s.target_basis,
+        "antecedent_sent": s.antecedent_sent,
         "sentence": s.sentence,
     }
 

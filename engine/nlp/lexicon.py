@@ -6,7 +6,7 @@ Both are validated on load; every problem is reported as ``FILE:LINE: id: messag
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -72,8 +72,99 @@ def _problem(path: Path, line: int, ident: str, message: str) -> str:
     return f"{path}:{line}: {ident}: {message}"
 
 
+@dataclass
+class _ActorEntry:
+    """One actor entry and where it was written (the analysts' file or an included generated one)."""
+
+    path: Path
+    line: int
+    code: str
+    data: dict
+    generated: bool
+
+
+def _name_key(name: str) -> str:
+    """How the resolver compares a name: short capitals (US, IDF) exactly, everything else in lower case."""
+    return name if name.isupper() and len(name.replace(".", "")) <= 4 else name.lower()
+
+
+def _actor_entries(path: Path, raw, problems: list[str], generated: bool) -> list[_ActorEntry]:
+    """Validate the entries of one actor list: code present, well formed and unique, known fields."""
+    if not isinstance(raw, list):
+        problems.append(_problem(path, line_of(raw), "-", "'actors' must be a list"))
+        return []
+    entries: list[_ActorEntry] = []
+    lines: dict[str, int] = {}
+    for i, entry in enumerate(raw):
+        line = line_of(raw, i)
+        if not isinstance(entry, dict) or "code" not in entry:
+            problems.append(_problem(path, line, "-", "actor entry needs a 'code'"))
+            continue
+        code = str(entry["code"])
+        if code in lines:
+            problems.append(_problem(path, line, code, f"duplicate actor code (first on line {lines[code]})"))
+        lines[code] = line
+        if not CODE_RE.match(code):
+            problems.append(_problem(path, line, code, "code must be capital letters (ISO-3 country + role)"))
+        for key in entry:
+            if key not in ACTOR_FIELDS:
+                problems.append(_problem(path, line_of(entry, key, line), code,
+                                         f"unknown field {key!r}{did_you_mean(key, ACTOR_FIELDS)}"))
+        entries.append(_ActorEntry(path, line, code, entry, generated))
+    return entries
+
+
+def _included_actor_entries(path: Path, data: dict, problems: list[str]) -> list[_ActorEntry]:
+    """Entries of the generated files named under ``include:`` (paths relative to the actor file),
+    validated like the analysts' own and reported as FILE:LINE of the included file."""
+    includes = data.get("include") or []
+    if not isinstance(includes, list):
+        problems.append(_problem(path, line_of(data, "include"), "include", "include must be a list of file paths"))
+        return []
+    entries: list[_ActorEntry] = []
+    first: dict[str, _ActorEntry] = {}
+    for i, name in enumerate(includes):
+        line = line_of(includes, i, line_of(data, "include"))
+        if not isinstance(name, str):
+            problems.append(_problem(path, line, "include", f"{name!r} is not a file path"))
+            continue
+        included = path.parent / name
+        if not included.is_file():
+            problems.append(_problem(path, line, "include", f"included file {included} not found"))
+            continue
+        try:
+            inc = load_yaml(included)
+        except DuplicateKeyError as exc:
+            problems.append(_problem(included, exc.line, "-", str(exc)))
+            continue
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            problems.append(_problem(included, (mark.line + 1) if mark else 1, "-", f"YAML syntax error: {exc}"))
+            continue
+        if not isinstance(inc, dict) or "actors" not in inc:
+            problems.append(_problem(included, 1, "-", "an included file is a mapping with an 'actors' list"))
+            continue
+        for key in inc:
+            if key != "actors":
+                problems.append(_problem(included, line_of(inc, key), str(key),
+                                         "unknown key (an included file holds 'actors' only)"))
+        for entry in _actor_entries(included, inc["actors"] or [], problems, generated=True):
+            if entry.code in first and first[entry.code].path != included:
+                other = first[entry.code]
+                problems.append(_problem(included, entry.line, entry.code,
+                                         f"actor code also generated in {other.path}:{other.line}"))
+            first.setdefault(entry.code, entry)
+            entries.append(entry)
+    return entries
+
+
 def check_actor_file(path: str | Path) -> tuple[ActorDictionary | None, list[str]]:
-    """Load and validate an actor dictionary; return it (or None) and the list of problems."""
+    """Load and validate an actor dictionary; return it (or None) and the list of problems.
+
+    Files named under ``include:`` (generated from the Phoenix dictionaries) add their actors; the
+    analysts' file wins: an actor code it defines replaces the generated entry of that code, and a
+    generated name, demonym or ignored name the analysts already use is dropped from the generated actor.
+    """
     path = Path(path)
     problems: list[str] = []
     try:
@@ -87,47 +178,40 @@ def check_actor_file(path: str | Path) -> tuple[ActorDictionary | None, list[str
         return None, [_problem(path, 1, "-", "expected a mapping with an 'actors' list")]
 
     roles = {str(k): [str(n) for n in v] for k, v in (data.get("roles") or {}).items()}
-    raw_actors = data["actors"] or []
-    codes = {}
-    for i, entry in enumerate(raw_actors):
-        line = line_of(raw_actors, i)
-        if not isinstance(entry, dict) or "code" not in entry:
-            problems.append(_problem(path, line, "-", "actor entry needs a 'code'"))
-            continue
-        code = str(entry["code"])
-        if code in codes:
-            problems.append(_problem(path, line, code, f"duplicate actor code (first on line {codes[code]})"))
-        codes[code] = line
-        if not CODE_RE.match(code):
-            problems.append(_problem(path, line, code, "code must be capital letters (ISO-3 country + role)"))
-        for key in entry:
-            if key not in ACTOR_FIELDS:
-                problems.append(_problem(path, line_of(entry, key, line), code,
-                                         f"unknown field {key!r}{did_you_mean(key, ACTOR_FIELDS)}"))
+    ignore = [str(x) for x in data.get("ignore") or []]
+    analyst = _actor_entries(path, data["actors"] or [], problems, generated=False)
+    analyst_codes = {e.code for e in analyst}
+    generated = [e for e in _included_actor_entries(path, data, problems) if e.code not in analyst_codes]
+    entries: dict[str, _ActorEntry] = {}
+    for entry in analyst + generated:
+        entries[entry.code] = entry  # a duplicate is reported above; the last one stands
 
-    entries = {str(e["code"]): e for e in raw_actors if isinstance(e, dict) and "code" in e}
     actors: dict[str, Actor] = {}
     names: dict[str, str] = {}
     demonyms: dict[str, str] = {}
 
-    def add_name(name: str, code: str, line: int) -> None:
+    def add_name(name: str, code: str, where: Path, line: int) -> None:
         key = name.strip()
         if key in names and names[key] != code:
-            problems.append(_problem(path, line, code, f"name {key!r} already belongs to {names[key]}"))
+            problems.append(_problem(where, line, code, f"name {key!r} already belongs to {names[key]}"))
         names.setdefault(key, code)
 
     # countries first, then their derived role codes, then explicit role/group entries
-    for code, e in entries.items():
+    for code, entry in entries.items():
+        e = entry.data
         if "parent" not in e and "country" not in e and not code.startswith("IGO"):
             actors[code] = Actor(code, str(e.get("name", code)), code)
             for role in roles:
                 actors.setdefault(code + role, Actor(code + role, f"{e.get('name', code)} ({role})", code, parent=code, role=role))
-    for code, e in entries.items():
-        line = codes[code]
+    taken: set[str] = set()  # keys of the analysts' names, demonyms and ignored names
+    for code, entry in entries.items():
+        e, line, where = entry.data, entry.line, entry.path
+        if entry.generated and not taken:
+            taken = {_name_key(n) for n in list(names) + list(demonyms) + ignore}
         parent = str(e.get("parent") or "")
         country = str(e.get("country") or "")
         if parent and parent not in entries:
-            problems.append(_problem(path, line_of(e, "parent", line), code, f"unknown parent {parent!r}"))
+            problems.append(_problem(where, line_of(e, "parent", line), code, f"unknown parent {parent!r}"))
         if parent:
             country = country or actors.get(parent, Actor(parent, parent, parent)).country
         elif code.startswith("IGO"):
@@ -136,23 +220,40 @@ def check_actor_file(path: str | Path) -> tuple[ActorDictionary | None, list[str
             country = code
         proxy_of = str(e.get("proxy_of") or "")
         if proxy_of and proxy_of not in entries:
-            problems.append(_problem(path, line_of(e, "proxy_of", line), code, f"unknown proxy_of {proxy_of!r}"))
+            problems.append(_problem(where, line_of(e, "proxy_of", line), code, f"unknown proxy_of {proxy_of!r}"))
+        if entry.generated and country and country not in entries and country not in actors:
+            problems.append(_problem(where, line_of(e, "country", line), code, f"unknown country {country!r}"))
         role = code[len(parent):] if parent and code.startswith(parent) else ""
         actors[code] = Actor(code, str(e.get("name", code)), country, parent, proxy_of, role)
         for name in e.get("names") or []:
-            add_name(str(name), code, line_of(e, "names", line))
+            if entry.generated and _name_key(str(name)) in taken:
+                continue  # the analysts use this name: theirs wins
+            add_name(str(name), code, where, line_of(e, "names", line))
         for person in e.get("people") or []:
             person = str(person)
-            add_name(person, code, line_of(e, "people", line))
+            if entry.generated and _name_key(person) in taken:
+                continue
+            add_name(person, code, where, line_of(e, "people", line))
             surname = person.split()[-1]
             if len(person.split()) > 1 and surname not in names:
                 names[surname] = code
         for dem in e.get("demonyms") or []:
-            demonyms[str(dem)] = code if not parent else parent
-    for code, e in entries.items():
+            dem = str(dem)
+            target = code if not parent else parent
+            if entry.generated:
+                if _name_key(dem) in taken:
+                    continue
+                if demonyms.get(dem, target) != target or names.get(dem, target) != code:
+                    owner = demonyms.get(dem) or names.get(dem)
+                    problems.append(_problem(where, line_of(e, "demonyms", line), code,
+                                             f"demonym {dem!r} already belongs to {owner}"))
+                    continue
+            demonyms[dem] = target
+    for code, entry in entries.items():
+        e = entry.data
         if "country" in e and e["country"] and not CODE_RE.match(str(e["country"])):
-            problems.append(_problem(path, line_of(e, "country", codes[code]), code, "country must be a code"))
-    dictionary = ActorDictionary(path, actors, names, demonyms, roles, [str(x) for x in data.get("ignore") or []])
+            problems.append(_problem(entry.path, line_of(e, "country", entry.line), code, "country must be a code"))
+    dictionary = ActorDictionary(path, actors, names, demonyms, roles, ignore)
     return (dictionary if not problems else None), problems
 
 
@@ -172,6 +273,7 @@ class Trigger:
     confidence: float
     intensity: float
     pattern: list
+    origin: str = "analyst"  # "generated": from a file under `include:` (rules/generated/, ids cameo-...)
 
 
 @dataclass
@@ -190,6 +292,8 @@ CONTEXT_KEYS = {
     "negations", "negating_heads", "hypothetical_modals", "condition_marks", "hypothetical_heads", "hypothetical_modifiers",
     "planned_heads", "planned_modifiers", "future_auxiliaries", "ongoing_words", "past_modifiers",
     "reporting_verbs", "reported_adverbs", "object_control_verbs", "target_prepositions", "location_prepositions", "territory_nouns",
+    "event_carrier_verbs", "response_verbs", "failure_verbs", "violation_verbs", "target_subject_lemmas",
+    "needs_party_lemmas", "reciprocal_lemmas",
 }
 
 
@@ -212,33 +316,11 @@ def check_signal_file(path: str | Path) -> tuple[SignalLexicon | None, list[str]
         if name not in SIGNAL_TYPES:
             problems.append(_problem(path, line_of(types, name), name,
                                      f"unknown signal type{did_you_mean(name, SIGNAL_TYPES)}"))
-    triggers = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[Path, int]] = {}
     matcher = Matcher(Vocab())
-    raw = data.get("triggers") or []
-    for i, t in enumerate(raw):
-        line = line_of(raw, i)
-        tid = str(t.get("id", "-"))
-        if tid in seen:
-            problems.append(_problem(path, line, tid, f"duplicate trigger id (first on line {seen[tid]})"))
-        seen[tid] = line
-        sig = str(t.get("signal", ""))
-        if sig not in types:
-            problems.append(_problem(path, line_of(t, "signal", line), tid,
-                                     f"unknown signal type {sig!r}{did_you_mean(sig, types)}"))
-            continue
-        conf = float(t.get("confidence", 0.8))
-        if not 0 < conf <= 1:
-            problems.append(_problem(path, line_of(t, "confidence", line), tid, "confidence must be in (0, 1]"))
-        try:
-            matcher.add(tid, [t["pattern"]])
-        except Exception as exc:  # spaCy reports pattern errors as several exception types
-            problems.append(_problem(path, line_of(t, "pattern", line), tid, f"bad Matcher pattern: {exc}".splitlines()[0]))
-            continue
-        triggers.append(
-            Trigger(tid, sig, str(t.get("cameo", types[sig]["cameo"])), conf,
-                    float(t.get("intensity", types[sig].get("intensity", 0.5))), t["pattern"])
-        )
+    triggers = _check_triggers(path, data.get("triggers") or [], types, seen, matcher, problems, "analyst")
+    generated = _included_triggers(path, data, types, seen, matcher, problems)
+    triggers += _without_claimed(path, data, triggers, generated, problems)
     context = data.get("context") or {}
     for key, words in context.items():
         lists = words.values() if isinstance(words, dict) else [words]
@@ -252,6 +334,147 @@ def check_signal_file(path: str | Path) -> tuple[SignalLexicon | None, list[str]
                                      f"unknown context key{did_you_mean(key, CONTEXT_KEYS)}"))
     lexicon = SignalLexicon(path, dict(types), triggers, dict(context), dict(data.get("confidence") or {}))
     return (lexicon if not problems else None), problems
+
+
+TRIGGER_FIELDS = {"id", "signal", "cameo", "confidence", "intensity", "pattern"}
+
+
+def _check_triggers(path: Path, raw, types: dict, seen: dict, matcher, problems: list[str], origin: str) -> list[Trigger]:
+    """Validate the trigger entries of one file (the signals file or an included one)."""
+    triggers = []
+    if not isinstance(raw, list):
+        problems.append(_problem(path, line_of(raw), "-", "'triggers' must be a list"))
+        return triggers
+    for i, t in enumerate(raw):
+        line = line_of(raw, i)
+        if not isinstance(t, dict):
+            problems.append(_problem(path, line, "-", "a trigger is a mapping with id, signal, pattern"))
+            continue
+        tid = str(t.get("id", "-"))
+        if tid in seen:
+            first_path, first_line = seen[tid]
+            where = f"line {first_line}" if first_path == path else f"{first_path}:{first_line}"
+            problems.append(_problem(path, line, tid, f"duplicate trigger id (first on {where})"))
+        seen[tid] = (path, line)
+        for key in t:
+            if key not in TRIGGER_FIELDS:
+                problems.append(_problem(path, line_of(t, key, line), tid,
+                                         f"unknown field {key!r}{did_you_mean(str(key), TRIGGER_FIELDS)}"))
+        sig = str(t.get("signal", ""))
+        if sig not in types:
+            problems.append(_problem(path, line_of(t, "signal", line), tid,
+                                     f"unknown signal type {sig!r}{did_you_mean(sig, types)}"))
+            continue
+        try:
+            conf = float(t.get("confidence", 0.8))
+        except (TypeError, ValueError):
+            conf = -1.0
+        if not 0 < conf <= 1:
+            problems.append(_problem(path, line_of(t, "confidence", line), tid, "confidence must be in (0, 1]"))
+        try:
+            matcher.add(tid, [t["pattern"]])
+        except Exception as exc:  # spaCy reports pattern errors as several exception types
+            problems.append(_problem(path, line_of(t, "pattern", line), tid, f"bad Matcher pattern: {exc}".splitlines()[0]))
+            continue
+        triggers.append(
+            Trigger(tid, sig, str(t.get("cameo", types[sig]["cameo"])), conf,
+                    float(t.get("intensity", types[sig].get("intensity", 0.5))), t["pattern"], origin)
+        )
+    return triggers
+
+
+def _included_triggers(path: Path, data: dict, types: dict, seen: dict, matcher, problems: list[str]) -> list[Trigger]:
+    """Triggers of the files named under ``include:`` (paths relative to the signals file), validated
+    like the analysts' own and reported as FILE:LINE of the included file."""
+    includes = data.get("include") or []
+    if not isinstance(includes, list):
+        problems.append(_problem(path, line_of(data, "include"), "include", "include must be a list of file paths"))
+        return []
+    triggers = []
+    for i, name in enumerate(includes):
+        line = line_of(includes, i, line_of(data, "include"))
+        if not isinstance(name, str):
+            problems.append(_problem(path, line, "include", f"{name!r} is not a file path"))
+            continue
+        included = path.parent / name
+        if not included.is_file():
+            problems.append(_problem(path, line, "include", f"included file {included} not found"))
+            continue
+        try:
+            inc = load_yaml(included)
+        except DuplicateKeyError as exc:
+            problems.append(_problem(included, exc.line, "-", str(exc)))
+            continue
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            problems.append(_problem(included, (mark.line + 1) if mark else 1, "-", f"YAML syntax error: {exc}"))
+            continue
+        if not isinstance(inc, dict) or "triggers" not in inc:
+            problems.append(_problem(included, 1, "-", "an included file is a mapping with a 'triggers' list"))
+            continue
+        for key in inc:
+            if key != "triggers":
+                problems.append(_problem(included, line_of(inc, key), str(key), "unknown key (an included file holds 'triggers' only)"))
+        triggers += _check_triggers(included, inc["triggers"] or [], types, seen, matcher, problems, "generated")
+    return triggers
+
+
+def _lemma_values(token) -> set[str]:
+    lemma = token.get("LEMMA") if isinstance(token, dict) else None
+    if isinstance(lemma, dict):
+        return {str(w).lower() for w in lemma.get("IN", [])}
+    return {str(lemma).lower()} if isinstance(lemma, str) else set()
+
+
+def _without_lemmas(token, drop: set[str]):
+    """The token without the lemmas in ``drop``; None when it has no lemma left."""
+    lemma = token.get("LEMMA") if isinstance(token, dict) else None
+    if isinstance(lemma, str):
+        return None if lemma.lower() in drop else token
+    if isinstance(lemma, dict) and "IN" in lemma:
+        kept = [w for w in lemma["IN"] if str(w).lower() not in drop]
+        if not kept:
+            return None
+        if len(kept) < len(lemma["IN"]):
+            return {**token, "LEMMA": {**lemma, "IN": kept}}
+    return token
+
+
+def _without_claimed(path: Path, data: dict, analyst: list[Trigger], generated: list[Trigger],
+                     problems: list[str]) -> list[Trigger]:
+    """Generated triggers minus what the analysts claim: the lemma of every analyst trigger's first token
+    (of any type) and the lemmas or trigger ids listed under ``disable_generated:``. Generated patterns
+    use LEMMA only on their verb slot; a trigger whose verb slot loses every lemma is dropped."""
+    claimed: set[str] = set()
+    for trigger in analyst:
+        if trigger.pattern:
+            claimed |= _lemma_values(trigger.pattern[0])
+    disabled = data.get("disable_generated") or []
+    if not isinstance(disabled, list):
+        problems.append(_problem(path, line_of(data, "disable_generated"), "disable_generated",
+                                 "disable_generated must be a list of lemmas or generated trigger ids"))
+        disabled = []
+    ids = {t.id for t in generated}
+    lemmas = set().union(*(_lemma_values(tok) for t in generated for tok in t.pattern)) if generated else set()
+    off_ids, off_lemmas = set(), set()
+    for i, entry in enumerate(disabled):
+        word = str(entry)
+        if word in ids:
+            off_ids.add(word)
+        elif word.lower() in lemmas:
+            off_lemmas.add(word.lower())
+        else:
+            problems.append(_problem(path, line_of(disabled, i, line_of(data, "disable_generated")), "disable_generated",
+                                     f"{word!r} is neither a generated trigger id nor a lemma of one{did_you_mean(word, ids)}"))
+    kept = []
+    for trigger in generated:
+        if trigger.id in off_ids:
+            continue
+        pattern = [_without_lemmas(tok, claimed | off_lemmas) for tok in trigger.pattern]
+        if any(tok is None for tok in pattern):
+            continue
+        kept.append(replace(trigger, pattern=pattern))
+    return kept
 
 
 @lru_cache(maxsize=8)

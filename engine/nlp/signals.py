@@ -37,14 +37,18 @@ CLAUSE_BOUNDARIES = ("ccomp", "parataxis")
 SUBORDINATE = ("xcomp", "ccomp", "advcl", "acl", "relcl", "pcomp")
 PLURAL_PRONOUNS = {"they", "them", "their", "theirs"}
 FIRST_PERSON = {"we", "us", "our", "i", "me", "my"}
+# pronouns that, as subject or possessor inside reported speech, stand for the speaker
+SPEAKER_PRONOUNS = frozenset({"it", "its", "we", "our", "us", "he", "his", "she", "her", "i", "my"})
 MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 MONTH_DAY = re.compile(r"\b([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})\b|\b(\d{1,2})\s+([A-Za-z]{3})[a-z]*\b")
 MAX_PAIRS_PER_EVENT = 4
+# how many sentences back "the attack" may refer to an attack named with its actors
+EVENT_MEMORY = 8
 # a noun event under one of these is the act of the clause's subject ("preparing for a joint attack");
 # under any other preposition it is a circumstance or a target ("despite warnings", "at any attack")
-INTENT_PREPOSITIONS = frozenset({"for", "to", "into"})
+INTENT_PREPOSITIONS = frozenset({"for", "to", "into", "with"})
 
 
 @dataclass
@@ -65,12 +69,16 @@ class Signal:
     target: str
     source_text: str
     target_text: str
+    source_basis: str
+    target_basis: str
+    antecedent_sent: int
     negated: bool
     hypothetical: bool
     status: str
     reported_by: str
     location: str
     date: dt.date | None
+    event_lemma: str = ""  # the event word's lemma, to tell which earlier event "the strike" refers to
 
 
 @dataclass
@@ -78,6 +86,16 @@ class _Actors:
     codes: list[str]
     text: str = ""
     anaphora: bool = False
+    nearest: bool = False  # not read from the parse: the nearest actor of the sentence (a fallback)
+    unnamed: bool = False  # the parse names who it is ("the militias") but no actor matches: do not guess
+    first_person: bool = False  # "we will strike": the speaker's own plan
+    basis: str = "parse"  # how it was found: parse | reference | nearest | counterpart | earlier-event
+    antecedent: int = -1  # sentence index the actor was taken from, when another sentence
+
+    def found_by(self) -> str:
+        if not self.codes:
+            return ""
+        return "reference" if self.anaphora and self.basis == "parse" else self.basis
 
     def __bool__(self) -> bool:
         return bool(self.codes)
@@ -112,18 +130,34 @@ class SignalDetector:
         self.location_preps = w("location_prepositions")
         self.object_control = w("object_control_verbs")
         self.territory = w("territory_nouns")
+        self.carriers = w("event_carrier_verbs")
+        self.responses = w("response_verbs")
+        self.failures = w("failure_verbs")
+        self.violations = w("violation_verbs")
+        self.target_subject = w("target_subject_lemmas")
+        self.needs_party = w("needs_party_lemmas")
+        self.reciprocal = w("reciprocal_lemmas")
+        self.demand_lemmas = frozenset(
+            str(w) for t in lexicon.triggers if t.signal == "DEMAND" and t.origin == "analyst"
+            for w in (t.pattern[0].get("LEMMA", {}).get("IN", []) if isinstance(t.pattern[0].get("LEMMA"), dict)
+                      else [t.pattern[0].get("LEMMA")]) if w)
         self.prevention = frozenset({"prevent", "stop", "deter", "halt", "block", "avert"})
         preps = lexicon.context.get("target_prepositions", {})
         self.target_preps = {k: frozenset(v) for k, v in preps.items()}
-        self.conf = {"no_source": 0.6, "no_target": 0.8, "reported": 0.9, "via_anaphora": 0.85}
+        self.conf = {"no_source": 0.6, "no_target": 0.8, "reported": 0.9, "via_anaphora": 0.85,
+                     "nearest_actor": 0.7}
         self.conf.update(lexicon.confidence)
 
     # ------------------------------------------------------------------ matching
     def __call__(self, doc: Doc) -> Doc:
         matches = self.matcher(doc)
-        # longer and more confident matches first; a token belongs to at most one trigger
-        matches.sort(key=lambda m: (-(m[2] - m[1]), -self.triggers[doc.vocab.strings[m[0]]].confidence,
-                                    self.order[doc.vocab.strings[m[0]]]))
+        # analysts' triggers before generated ones, then longer and more confident matches first;
+        # a token belongs to at most one trigger
+        def rank(m):
+            trigger = self.triggers[doc.vocab.strings[m[0]]]
+            return (trigger.origin != "analyst", -(m[2] - m[1]), -trigger.confidence, self.order[trigger.id])
+
+        matches.sort(key=rank)
         consumed: set[int] = set()
         chosen = []
         for key, start, end in matches:
@@ -137,27 +171,194 @@ class SignalDetector:
         chosen.sort(key=lambda c: c[1].start)
         sent_index = {s.start: i for i, s in enumerate(doc.sents)}
         signals: list[Signal] = []
+        by_sentence: dict[int, list] = {}
+        for m in doc._.actor_mentions or []:
+            by_sentence.setdefault(doc[m.head].sent.start, []).append(m)
         for trigger, span in chosen:
-            signals.extend(self._signals_for(doc, trigger, span, sent_index))
-        doc._.signals = signals
+            signals.extend(self._signals_for(doc, trigger, span, sent_index, signals, by_sentence))
+        doc._.signals = _one_per_event(signals)
         return doc
 
-    def _signals_for(self, doc: Doc, trigger, span, sent_index) -> list[Signal]:
+    def _signals_for(self, doc: Doc, trigger, span, sent_index, previous: list[Signal],
+                     mentions_by_sentence: dict[int, list]) -> list[Signal]:
         head = span.root
         sent = span.sent
         speaker = self._reported_by(head, sent)
+        signal, cameo, pattern_id = trigger.signal, trigger.cameo, trigger.id
+        governor = head.head if head.dep_ in ("nsubj", "nsubjpass", "dobj") else None
+        if signal == "DEESCALATE" and head.dep_ == "pobj" and head.head.head.lemma_.lower() in self.failures:
+            return []  # "violations of the truce", "the collapse of the ceasefire"
+        if signal == "DEESCALATE" and any(a.lemma_.lower() in self.demand_lemmas and a.pos_ in VERBAL
+                                          for a in head.ancestors):
+            return []  # "urged all parties to show restraint": the demand's content, not a de-escalation
+        if signal == "DEESCALATE" and head.pos_ in NOMINAL and governor is not None:
+            if governor.lemma_.lower() in self.failures:
+                return []  # "the truce collapsed": a failed de-escalation is no de-escalation
+            if governor.lemma_.lower() in self.violations and head.dep_ == "dobj":
+                # "Hezbollah violated the ceasefire": an attack on the other party (CAMEO 196)
+                source = self._source(governor, speaker, "ATTACK")
+                parties = self._parties(head, speaker)
+                target = _Actors([c for c in parties.codes if c not in source.codes], parties.text)
+                signal, cameo, pattern_id = "ATTACK", "196", f"{trigger.id}+violated"
+                return self._emit(doc, trigger, span, sent, sent_index, governor, speaker, source, target,
+                                  signal, cameo, pattern_id)
+        subject_word = next((t for t in span if t.lemma_.lower() in self.target_subject), None)
+        if signal in ("THREATEN", "DEMAND") and subject_word is not None:
+            # "Beirut will pay a heavy price," Gallant said / Russia said Sudan must return it: the speaker
+            # threatens or presses the subject
+            clause = subject_word.head if subject_word.pos_ == "AUX" else subject_word
+            subject = next((c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+            target = self._actors_of(subject, speaker) if subject is not None else NONE
+            source = speaker if speaker.codes else self._quote_speaker(head)
+            return self._emit(doc, trigger, span, sent, sent_index, head, speaker, source, target, signal, cameo,
+                              pattern_id)
         source = self._source(head, speaker, trigger.signal)
         target = self._target(head, trigger.signal, speaker)
         for tok in span:
             if not target and tok != head:
                 target = self._target(tok, trigger.signal, speaker)  # "vowed to retaliate against Israel"
-        signal, cameo, pattern_id = trigger.signal, trigger.cameo, trigger.id
+        if not target and signal in ("THREATEN", "DEMAND"):
+            for child in head.children:  # "threatened to strike Tel Aviv": the target of the threatened act
+                if child.dep_ in ("xcomp", "ccomp") and child.pos_ in VERBAL and not target:
+                    target = self._target(child, "ATTACK" if signal == "THREATEN" else signal, speaker)
+        here = sent_index.get(sent.start, 0)
+        if source and not target and signal in ("ATTACK", "MOBILIZE", "THREATEN") and head.pos_ in VERBAL:
+            # "Israeli troops massed on the Lebanese border. They are expected to invade."
+            units = {self.actors.unit_of(c) for c in source.codes}
+            earlier = next((p for p in reversed(previous) if p.target and here - p.sent_index <= 1
+                            and self.actors.unit_of(p.source) in units), None)
+            if earlier is not None:
+                target = _Actors([earlier.target], earlier.target_text, True, basis="earlier-event",
+                                 antecedent=earlier.sent_index)
+        if not source and not target and head.pos_ in NOMINAL and self._definite(head):
+            # "Monday's attack", "the strike": the last event of this type the document named
+            told = [p for p in reversed(previous) if p.signal == signal and p.source and p.target
+                    and here - p.sent_index <= EVENT_MEMORY]
+            # "the strike" is the last strike told, else the last event of its type
+            earlier = next((p for p in told if p.event_lemma == head.lemma_.lower()), told[0] if told else None)
+            if earlier is not None:
+                source = _Actors([earlier.source], earlier.source_text, True, basis="earlier-event",
+                                 antecedent=earlier.sent_index)
+                target = _Actors([earlier.target], earlier.target_text, True, basis="earlier-event",
+                                 antecedent=earlier.sent_index)
+        if signal == "DEESCALATE" and head.lemma_.lower() in self.needs_party and not target \
+                and len(source.codes) < 2 and not any(c.dep_ == "prep" and c.lower_ in ("with", "between")
+                                                      for c in head.children):
+            return []  # "the security cabinet met", "not authorised to speak to the press"
+        if not source or not target:
+            source, target = self._nearest_actors(span, mentions_by_sentence.get(sent.start, []), speaker,
+                                                  source, target, signal)
+        if bool(source) != bool(target) and not (source.unnamed or target.unnamed) and len(source.codes) < 2 \
+                and not self._retold(head, signal, source, previous):
+            source, target = self._counterpart(previous, source, target, here)
+        return self._emit(doc, trigger, span, sent, sent_index, head, speaker, source, target, signal, cameo,
+                          pattern_id)
+
+    def _nearest_actors(self, span, sentence_mentions: list, speaker: _Actors, source: _Actors, target: _Actors,
+                        signal: str):
+        """When the parse gives no source or no target, take the nearest actor named before the trigger
+        as source and the nearest after it as target, never the speaker of reported speech nor a launch
+        point ("from Iraqi soil"). Marked ``nearest`` (lower confidence) so evidence says so."""
+        # who speaks about the event or reacts to it ("Iran condemned the strike") did not act in it
+        bystanders = {c.i for a in span.root.ancestors if a.lemma_.lower() in self.responses | self.reporting
+                      for c in a.children if c.dep_ in ("nsubj", "nsubjpass")}
+        mentions = []
+        for m in sentence_mentions:
+            if span.start <= m.head < span.end:
+                continue
+            tok = span.doc[m.head]
+            if m.code in speaker.codes or (tok.dep_ == "pobj" and tok.head.lower_ in self.location_preps):
+                continue
+            if tok.i in bystanders or (tok.dep_ in ("nsubj", "nsubjpass") and tok.head.lemma_ in self.reporting):
+                continue  # the subject of a verb of saying speaks; it does not act
+            mentions.append(m)
+        head = span.root
+        if head.pos_ in NOMINAL and head.dep_ in ("nsubj", "nsubjpass"):
+            # "the strike has led Iran to ...": the predicate's actors are not the strike's
+            own = {t.i for t in head.subtree}
+            mentions = [m for m in mentions if m.head in own]
+
+        def units(codes):
+            return {self.actors.unit_of(c) for c in codes}
+
+        if not source and not source.unnamed:
+            before = [m for m in mentions if m.end <= span.start and self.actors.unit_of(m.code) not in units(target.codes)]
+            if before:
+                source = _Actors([before[-1].code], before[-1].text, True, True, basis="nearest")
+        if not target and not target.unnamed and len(source.codes) < 2:  # two sources: a reciprocal event
+            after = [m for m in mentions if m.start >= span.end and self.actors.unit_of(m.code) not in units(source.codes)
+                     and (signal in ("ATTACK", "MOBILIZE") or not self._venue(span.doc[m.head]))]
+            if after:
+                target = _Actors([after[0].code], after[0].text, True, True, basis="nearest")
+        return source, target
+
+    def _counterpart(self, previous: list[Signal], source: _Actors, target: _Actors,
+                     here: int) -> tuple[_Actors, _Actors]:
+        """One side known, the other not named in the sentence ("Pakistan remained committed to the
+        ceasefire"): the side the known actor has most often faced in this document so far."""
+        known = source or target
+        unit = self.actors.unit_of(known.codes[0])
+        faced: dict[str, int] = {}
+        latest: dict[str, str] = {}
+        where: dict[str, int] = {}
+        for p in previous:
+            if not (p.source and p.target) or p.sent_index == here:
+                continue  # what this sentence already says is no earlier context ("Iran condemned the strike")
+            for mine, other in ((p.source, p.target), (p.target, p.source)):
+                if self.actors.unit_of(mine) == unit:
+                    other_unit = self.actors.unit_of(other)
+                    faced[other_unit] = faced.get(other_unit, 0) + 1
+                    latest[other_unit] = other
+                    where[other_unit] = p.sent_index
+        if not faced:
+            return source, target
+        best = max(faced, key=lambda u: (faced[u], list(latest).index(u)))
+        other = _Actors([latest[best]], "", True, True, basis="counterpart", antecedent=where[best])
+        return (source, other) if source else (other, target)
+
+    @staticmethod
+    def _venue(tok: Token) -> bool:
+        """'talks in Baghdad', 'met at Doha': where something happens, not a party to it."""
+        return tok.dep_ == "pobj" and tok.head.lower_ in ("in", "at", "near", "inside")
+
+    def _retold(self, head: Token, signal: str, source: _Actors, previous: list[Signal]) -> bool:
+        """'the Israeli strike on Oct. 25' after 'Israel struck Iran': an event told before, by the same
+        side; its other side is not guessed a second time."""
+        if not (head.pos_ in NOMINAL and self._definite(head) and source):
+            return False
+        units = {self.actors.unit_of(c) for c in source.codes}
+        return any(p.signal == signal and self.actors.unit_of(p.source) in units for p in previous)
+
+    def _definite(self, head: Token) -> bool:
+        for child in head.children:
+            if child.dep_ == "det" and child.lower_ in ("the", "that", "this", "such", "those", "these"):
+                return True
+            if child.dep_ == "poss" and child.ent_type_ in ("DATE", "TIME"):
+                return True  # "Monday's attack"
+            if child.dep_ == "amod" and child.lower_ == "such":
+                return True
+        return False
+
+    def _parties(self, head: Token, speaker: _Actors) -> _Actors:
+        """The sides of a ceasefire or agreement: "between X and Y", "with X"."""
+        for child in head.children:
+            if child.dep_ == "prep" and child.lower_ in ("between", "with"):
+                for pobj in child.children:
+                    if pobj.dep_ == "pobj":
+                        return self._actors_of(pobj, speaker)
+        return NONE
+
+    def _emit(self, doc, trigger, span, sent, sent_index, head, speaker, source, target, signal, cameo,
+              pattern_id) -> list[Signal]:
+        """Flags, confidence and one Signal per (source, target); ``head`` is the word flags are read from."""
         status = self._status(head)
         # A planned attack announced by the attacker itself is a threat (CAMEO 138).
-        if signal == "ATTACK" and status == "planned" and speaker.codes and set(speaker.codes) & set(source.codes):
+        speaker_units = {self.actors.unit_of(c) for c in speaker.codes}
+        if signal == "ATTACK" and status == "planned" and (
+                source.first_person or speaker_units & {self.actors.unit_of(c) for c in source.codes}):
             signal, cameo, pattern_id = "THREATEN", "138", f"{trigger.id}+stated-intent"
-        negated = self._negated(head)
-        hypothetical = self._hypothetical(head)
+        negated = self._negated(head, span)
+        hypothetical = self._hypothetical(head, span)
         location = self._location(head)
         date = self._event_date(head, doc._.doc_date)
         confidence = trigger.confidence
@@ -165,8 +366,13 @@ class SignalDetector:
         confidence *= 1.0 if target else self.conf["no_target"]
         confidence *= self.conf["reported"] if speaker.text else 1.0
         confidence *= self.conf["via_anaphora"] if (source.anaphora or target.anaphora) else 1.0
+        confidence *= self.conf["nearest_actor"] if (source.nearest or target.nearest) else 1.0
         reported_by = ";".join(speaker.codes) if speaker.codes else speaker.text
 
+        if not source and len(target.codes) >= 2 and any(
+                c.dep_ == "prep" and c.lower_ == "between" for c in head.children):
+            source = target  # "talks between Baghdad and Washington": both sides act
+            target = NONE
         if not target and len(source.codes) >= 2:
             # "Iraq and the United States held talks": a reciprocal event, coded in both directions
             pairs = [(a, b) for a in source.codes for b in source.codes if a != b]
@@ -176,11 +382,17 @@ class SignalDetector:
         out = []
         for src in (source.codes or [""])[:MAX_PAIRS_PER_EVENT]:
             for tgt in (target.codes or [""])[:MAX_PAIRS_PER_EVENT]:
-                if tgt and (tgt == src or self.actors.country_of(src) == tgt):
-                    tgt = ""  # a government acting on its own country is not a dyad
+                if tgt and (tgt == src or self.actors.country_of(src) == tgt
+                            or self.actors.unit_of(src) == self.actors.unit_of(tgt)):
+                    tgt = ""  # a state acting on its own country or its own organs is not a dyad
                 out.append(self._signal(trigger, span, sent, sent_index, src, tgt, source, target, signal, cameo,
                                         pattern_id, negated, hypothetical, status, reported_by, location, date,
                                         confidence))
+        if head.lemma_.lower() in self.reciprocal and {source.basis, target.basis} <= {"parse", "nearest"}:
+            # "held talks with Iran", "clashes with Hezbollah": both sides act, one signal each way
+            out += [self._signal(trigger, span, sent, sent_index, s.target, s.source, target, source, signal, cameo,
+                                 pattern_id, negated, hypothetical, status, reported_by, location, date, confidence)
+                    for s in list(out) if s.source and s.target]
         unique = {(s.source, s.target): s for s in out}
         return list(unique.values())
 
@@ -192,8 +404,11 @@ class SignalDetector:
             pattern_id=pattern_id, trigger=span.text, start_char=span.start_char, end_char=span.end_char,
             sent_index=sent_index.get(sent.start, 0), sent_start=sent.start_char, sent_end=sent.end_char,
             sentence=sent.text, source=src, target=tgt, source_text=source.text if src else "",
-            target_text=target.text if tgt else "", negated=negated, hypothetical=hypothetical,
-            status=status, reported_by=reported_by, location=location, date=date,
+            target_text=target.text if tgt else "", source_basis=source.found_by() if src else "",
+            target_basis=target.found_by() if tgt else "",
+            antecedent_sent=max(source.antecedent if src else -1, target.antecedent if tgt else -1),
+            negated=negated, hypothetical=hypothetical, status=status, reported_by=reported_by,
+            location=location, date=date, event_lemma=span.root.lemma_.lower(),
         )
 
     # ------------------------------------------------------------------ actors
@@ -209,17 +424,32 @@ class SignalDetector:
         return result
 
     def _actors_single(self, tok: Token, speaker: _Actors | None, depth: int) -> _Actors:
+        if (tok.lower_ in SPEAKER_PRONOUNS and tok.dep_ in ("nsubj", "nsubjpass", "poss") and speaker
+                and speaker.codes):
+            # "The army said its jets had struck ...": the speaker's own pronoun
+            return _Actors(speaker.codes, tok.text, True)
+        if tok.lower_ in PLURAL_PRONOUNS:
+            found = self._plural_antecedent(tok, speaker, depth)  # "factions that say they will attack"
+            if found:
+                return found
         codes = tok._.actor_codes
+        m = mention_at(tok) if codes else None
+        if speaker and speaker.codes and (m is None or m.via in ("anaphora", "reference")) and any(
+                c.dep_ == "poss" and c.lower_ in SPEAKER_PRONOUNS for c in tok.children):
+            return _Actors(speaker.codes, tok.text, True)  # "the army said its jets struck"
         if codes:
-            m = mention_at(tok)
-            return _Actors(codes, m.text if m else tok.text, bool(m and m.via == "anaphora"))
+            referred = bool(m and m.via in ("anaphora", "reference"))
+            return _Actors(codes, m.text if m else tok.text, referred, basis="reference" if referred else "parse",
+                           antecedent=m.antecedent_sent if referred else -1)
         if depth > 2:
             return NONE
         lower = tok.lower_
-        if lower in PLURAL_PRONOUNS:
-            return self._plural_antecedent(tok, speaker, depth)
-        if lower in FIRST_PERSON and speaker and speaker.codes:
-            return _Actors(speaker.codes, tok.text, True)
+        if lower in FIRST_PERSON:
+            if speaker and speaker.codes:
+                return _Actors(speaker.codes, tok.text, True, first_person=True)
+            quoted = self._quote_speaker(tok)
+            if quoted:
+                return _Actors(quoted.codes, quoted.text, True, first_person=True)
         if tok.tag_ in ("WDT", "WP") and tok.head.dep_ == "relcl":
             return self._actors_of(tok.head.head, speaker, depth + 1)
         # "an official from an Iraqi militia", "Iraqi soil", "Israel's leaders"
@@ -229,12 +459,39 @@ class SignalDetector:
                 if found:
                     return _Actors(found.codes, found.text, found.anaphora)
         for child in tok.children:
-            if child.dep_ == "prep" and child.lower_ in ("of", "from"):
+            if child.dep_ == "acl":  # "a drone launched by Iran-backed militants"
+                for agent in child.children:
+                    if agent.dep_ == "agent":
+                        for pobj in agent.children:
+                            found = self._actors_of(pobj, speaker, depth + 1)
+                            if found:
+                                return found
+        for child in tok.children:
+            # "officials from Iraq", "towns in Israel's Upper Galilee"
+            if child.dep_ == "prep" and child.lower_ in ("of", "from", "in"):
                 for pobj in child.children:
                     if pobj.dep_ == "pobj":
                         found = self._actors_of(pobj, speaker, depth + 1)
                         if found:
                             return found
+        return NONE
+
+    def _quote_speaker(self, tok: Token) -> _Actors:
+        """'"... we will strike Tel Aviv." Qassem said.': a quote's speaker is the subject of the nearest
+        verb of saying in the same or a neighbouring sentence, the following one first."""
+        sents = list(tok.doc.sents)
+        here = next(k for k, s in enumerate(sents) if s.start <= tok.i < s.end)
+        for k in (here, here + 1, here - 1, here + 2):
+            if not 0 <= k < len(sents):
+                continue
+            for verb in sents[k]:
+                if verb.lemma_ not in self.reporting or verb.pos_ not in VERBAL:
+                    continue
+                for subj in verb.children:
+                    if subj.dep_ == "nsubj" and subj.lower_ not in FIRST_PERSON:
+                        found = self._actors_of(subj, None, 2)
+                        if found:
+                            return _Actors(found.codes, found.text, True)
         return NONE
 
     def _plural_antecedent(self, tok: Token, speaker, depth) -> _Actors:
@@ -250,6 +507,22 @@ class SignalDetector:
         return NONE
 
     def _source(self, head: Token, speaker: _Actors, signal: str = "") -> _Actors:
+        found = self._own_source(head, speaker, signal)
+        if found or head.pos_ not in NOMINAL:
+            return found
+        quantity = _quantity_head(head)
+        if quantity is not None:
+            return self._source(quantity, speaker, signal)  # "carried out hundreds of strikes"
+        verb = head.head
+        if head.dep_ in ("dobj", "nsubjpass") and verb.pos_ in VERBAL and verb.lemma_.lower() not in self.carriers:
+            return NONE  # "Iran condemned the strike": the subject did not strike
+        if head.dep_ == "pobj" and verb.dep_ == "prep" and verb.lower_ in ("to", "for") \
+                and verb.head.lemma_.lower() in self.responses:
+            return NONE  # "Washington responded to the attack"
+        return self._governing_source(head, speaker)
+
+    def _own_source(self, head: Token, speaker: _Actors, signal: str) -> _Actors:
+        """The event word's own subject, agent, possessor or modifier."""
         if signal == "MOBILIZE":
             for child in head.children:
                 if child.dep_ == "nsubjpass":  # "Israeli forces were deployed to Gaza"
@@ -280,6 +553,12 @@ class SignalDetector:
                         return self._actors_of(pobj, speaker)
         if head.dep_ == "conj" and head.head.pos_ in NOMINAL and head.pos_ in NOMINAL:
             return self._source(head.head, speaker)  # "U.S. warnings and calls": calls share the source
+        if head.pos_ in NOMINAL:
+            return NONE
+        return self._governing_source(head, speaker)
+
+    def _governing_source(self, head: Token, speaker: _Actors) -> _Actors:
+        """The actor of the clause that governs the event word ("Iran is preparing an assault")."""
         child, node = head, head.head
         clausal = head.pos_ in VERBAL or head.pos_ == "ADJ"
         for _ in range(6):
@@ -295,23 +574,29 @@ class SignalDetector:
                 node.head.pos_ in NOMINAL or node.lower_ not in INTENT_PREPOSITIONS
             ):
                 # "a launch point for strikes", "despite warnings", "hit back at any attack":
-                # the noun is a circumstance or a target, not the act of the clause's subject
-                return NONE
+                # the noun is a circumstance or a target, not the act of the clause's subject; under a
+                # noun ("a launch point for strikes") its actor is that noun's business: no guessing
+                return _Actors([], "", unnamed=node.head.pos_ in NOMINAL)
             if child.dep_ in ("amod", "acl", "appos") and node.pos_ in NOMINAL:
                 found = self._actors_of(node, speaker)
                 if found:
                     return found
+                if child.dep_ == "acl":
+                    return _Actors([], node.text, unnamed=True)  # "groups involved in assaults": the groups
             if child.dep_ in ("xcomp", "pcomp", "advcl", "ccomp"):
                 clausal = True
             if clausal and child.dep_ in ("xcomp", "prep", "advcl", "ccomp") and node.pos_ in VERBAL:
                 for obj in node.children:
                     if obj.dep_ in ("dobj", "dative") and obj != child:
                         found = self._actors_of(obj, speaker)
-                        if found or node.lemma_.lower() in self.object_control:
-                            # "stop X from attacking": X acts, even when we cannot name X
+                        if found:
                             return found
+                        if node.lemma_.lower() in self.object_control:
+                            # "stop X from attacking": X acts, even when we cannot name X
+                            return _Actors([], obj.text, unnamed=True)
             for subj in node.children:
-                if subj.dep_ in ("nsubj", "csubj"):
+                if subj.dep_ in ("nsubj", "csubj") or (subj.dep_ == "nsubjpass" and child.dep_ == "xcomp"):
+                    # "They are expected to invade": the raised subject acts
                     return self._actors_of(subj, speaker)
                 if subj.dep_ == "agent":
                     for pobj in subj.children:
@@ -339,8 +624,9 @@ class SignalDetector:
                     objects.append(child)
                     objects.extend(child.conjuncts)
         nodes = [head, *objects]
-        if head.pos_ in NOMINAL and head.dep_ == "dobj" and head.head.pos_ in VERBAL:
-            nodes.append(head.head)  # "issued a warning to Iraq"
+        if head.pos_ in NOMINAL and head.dep_ == "dobj" and head.head.pos_ in VERBAL \
+                and head.head.lemma_.lower() in self.carriers:
+            nodes.append(head.head)  # "issued a warning to Iraq", "launched strikes on Gaza"
         for node in nodes:
             for child in node.children:
                 if child.dep_ == "prep" and child.lower_ in preps:
@@ -399,10 +685,13 @@ class SignalDetector:
             path.append(node)
         return path
 
-    def _negated(self, head: Token) -> bool:
+    def _negated(self, head: Token, span=None) -> bool:
+        inside = range(span.start, span.end) if span is not None else range(0)
         node = head
         for _ in range(4):
             for child in node.children:
+                if child.i in inside:
+                    continue  # "will not hesitate to act": the negation is part of the trigger
                 if child.dep_ == "neg" or (child.lower_ in self.negations and child.dep_ in ("det", "advmod", "preconj")):
                     return True
             if node != head and node.lemma_ in self.negating_heads:
@@ -414,13 +703,16 @@ class SignalDetector:
             node = node.head
         return False
 
-    def _hypothetical(self, head: Token) -> bool:
+    def _hypothetical(self, head: Token, span=None) -> bool:
+        inside = range(span.start, span.end) if span is not None else range(0)
         if any(c.lemma_.lower() in self.hypothetical_modifiers for c in head.children if c.dep_ in ("amod", "advmod")):
             return True
         for node in self._path(head):
             if node != head and node.lemma_.lower() in self.hypothetical_heads:
                 return True
             for child in node.children:
+                if child.i in inside:
+                    continue  # "would respond": the modal is part of the threat's trigger
                 if child.dep_ in ("aux", "auxpass") and child.lower_ in self.modals:
                     return True
                 if child.dep_ == "mark" and child.lower_ in self.condition_marks:
@@ -498,6 +790,37 @@ class SignalDetector:
         return doc_date
 
 
+QUANTITY_NOUNS = frozenset({"hundreds", "dozens", "thousands", "scores", "series", "wave", "waves", "string",
+                            "round", "rounds", "spate", "number", "volley", "salvo", "barrage", "campaign",
+                            "flurry", "couple", "pair"})
+
+
+def _quantity_head(head: Token) -> Token | None:
+    """'hundreds of strikes', 'a wave of attacks': the quantity noun stands in the event's place."""
+    prep = head.head
+    if head.dep_ == "pobj" and prep.lower_ == "of" and prep.head.lower_ in QUANTITY_NOUNS and prep.head != head:
+        return prep.head
+    return None
+
+
+def _one_per_event(signals: list[Signal]) -> list[Signal]:
+    """One signal per event in a sentence: "fired rockets at Israel, the third such attack" names one
+    attack twice. A signal is dropped when another of the same sentence, type and polarity names the
+    same actors or more (an empty source or target is compatible with any)."""
+    by_sentence: dict[int, list[Signal]] = {}
+    for s in signals:
+        by_sentence.setdefault(s.sent_index, []).append(s)
+    kept: list[Signal] = []
+    for s in signals:
+        same = [o for o in by_sentence[s.sent_index] if o is not s and o.signal == s.signal
+                and o.negated == s.negated and s.source in ("", o.source) and s.target in ("", o.target)]
+        richer = [o for o in same if (bool(o.source) + bool(o.target)) > (bool(s.source) + bool(s.target))]
+        if richer or any(o.start_char < s.start_char and (o.source, o.target) == (s.source, s.target) for o in same):
+            continue
+        kept.append(s)
+    return kept
+
+
 def _parse_date_phrase(text: str, doc_date: dt.date) -> dt.date | None:
     """'Oct. 25', '25 October', 'Tuesday', 'yesterday' relative to the document date."""
     lower = text.lower()
@@ -519,7 +842,9 @@ def _parse_date_phrase(text: str, doc_date: dt.date) -> dt.date | None:
     return None
 
 
-@Language.factory("escalation_signals", default_config={"signals_path": "", "actors_path": ""})
+@Language.factory("escalation_signals", default_config={"signals_path": "", "actors_path": ""},
+                  assigns=["doc._.signals"],
+                  requires=["doc._.actor_mentions", "token.lemma", "token.tag", "token.dep", "doc.sents"])
 def make_signal_detector(nlp: Language, name: str, signals_path: str, actors_path: str) -> SignalDetector:
     from engine.paths import ACTORS_FILE, SIGNALS_FILE
 
