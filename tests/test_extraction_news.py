@@ -158,3 +158,34 @@ def test_components_declare_what_they_assign_and_require(extractor):
     assert not any(problems.values()), problems
     meta = extractor.nlp.get_pipe_meta("escalation_signals")
     assert "doc._.signals" in meta.assigns and "doc._.actor_mentions" in meta.requires
+
+
+def test_degraded_mode_runs_end_to_end_on_word_forms():
+    """--degraded (spacy.blank, no tagger/parser/NER) must extract, not crash: word-form patterns and the
+    nearest-actor fallback."""
+    from engine.ingest import Document
+    from engine.nlp.extract import Extractor
+
+    extractor = Extractor(degraded=True)
+    assert extractor.model.degraded
+    sig = extractor.extract([Document("d", "Iran threatened Israel on Monday. Hezbollah fired rockets at Haifa.",
+                                      None)]).signals
+    assert ("IRN", "ISR") in _pairs(sig, "THREATEN")
+    assert "LBNHEZ" in set(sig[sig["signal"] == "ATTACK"]["source"])
+    assert set(sig["source_basis"]) <= {"nearest", "reference", ""}
+
+
+def test_one_word_trigger_lookup_matches_what_the_matcher_would(extractor):
+    from spacy.matcher import Matcher
+
+    detector = extractor.nlp.get_pipe("escalation_signals")
+    assert detector.single_word  # the fast path is in use
+    full = Matcher(extractor.nlp.vocab)
+    for trigger in detector.lexicon.triggers:
+        full.add(trigger.id, [trigger.pattern])
+    texts = [a.text for a in load_articles(ARTICLES / "dev")[0][:6]]
+    for doc in extractor.nlp.pipe(texts):
+        strings = extractor.nlp.vocab.strings
+        expected = sorted((strings[k], s, e) for k, s, e in full(doc))
+        got = sorted([(strings[k], s, e) for k, s, e in detector.matcher(doc)] + detector._single_word_matches(doc))
+        assert got == expected

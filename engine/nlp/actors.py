@@ -253,7 +253,9 @@ class ActorResolver:
         One pass in document order: ``seen`` holds the mentions before the current token, ``last``
         the latest mention of each kind, so each lookup is bounded."""
         taken = {i for m in mentions for i in range(m.start, m.end)}
-        sent_of = {t.i: k for k, s in enumerate(doc.sents) for t in s}
+        sent_of = [0] * len(doc)
+        for k, sent in enumerate(doc.sents):
+            sent_of[sent.start:sent.end] = [k] * (sent.end - sent.start)
         pending = sorted(mentions, key=lambda m: m.start)
         seen: list[ActorMention] = []
         last: dict[str, ActorMention] = {}
@@ -281,30 +283,30 @@ class ActorResolver:
                 continue
             if found is not None:
                 ref = ActorMention(found.code, tok.i, tok.i + 1, tok.i, tok.text, "reference",
-                                   sent_of.get(found.head, -1))
+                                   sent_of[found.head])
                 added.append(ref)
                 seen.append(ref)
                 taken.add(tok.i)
         return sorted(mentions + added, key=lambda m: (m.start, m.head))
 
-    def _pronoun_antecedent(self, tok: Token, seen: list[ActorMention], sent_of: dict[int, int], wanted: str,
+    def _pronoun_antecedent(self, tok: Token, seen: list[ActorMention], sent_of: list[int], wanted: str,
                             last_person: int | None) -> ActorMention | None:
-        here = sent_of.get(tok.i, 0)
+        here = sent_of[tok.i]
         before: list[ActorMention] = []
         for m in reversed(seen):
-            if here - sent_of.get(m.head, 0) > PRONOUN_WINDOW:
+            if here - sent_of[m.head] > PRONOUN_WINDOW:
                 break
             before.append(m)
         before.reverse()
         if wanted == "person":
-            if last_person is not None and here - sent_of.get(last_person, 0) <= PRONOUN_WINDOW:
+            if last_person is not None and here - sent_of[last_person] <= PRONOUN_WINDOW:
                 # "he" after a named person: that person, or nobody when the dictionary does not know them
                 return next((m for m in reversed(before) if m.start <= last_person < m.end or m.head == last_person),
                             None)
         subjects = [m for m in before if tok.doc[m.head].dep_ in SUBJECT_DEPS]
         if subjects:
             return subjects[-1]
-        return before[-1] if before and sent_of.get(before[-1].head, 0) >= here - 1 else None
+        return before[-1] if before and sent_of[before[-1].head] >= here - 1 else None
 
 
 @Language.component("escalation_paragraphs", assigns=["token.is_sent_start"])

@@ -108,11 +108,24 @@ class SignalDetector:
     def __init__(self, nlp: Language, lexicon: SignalLexicon, actors: ActorDictionary):
         self.lexicon = lexicon
         self.actors = actors
+        # Without a tagger and parser (--degraded: spacy.blank) there are no lemmas, parts of speech or
+        # dependencies: patterns match word forms, and actors come from the nearest-actor fallback only.
+        self.degraded = not any(name in nlp.pipe_names for name in ("tagger", "parser", "morphologizer"))
         self.matcher = Matcher(nlp.vocab)
+        # one-word triggers are looked up by lemma or word instead of going through the Matcher, which tries
+        # every pattern at every token (the CAMEO lexicon alone has dozens): same matches, a fraction of the time
+        self.single_word: dict[tuple[str, str], list[tuple[str, dict]]] = {}
         self.triggers = {t.id: t for t in lexicon.triggers}
         self.order = {t.id: i for i, t in enumerate(lexicon.triggers)}
         for trigger in lexicon.triggers:
-            self.matcher.add(trigger.id, [trigger.pattern])
+            pattern = _word_form_pattern(trigger.pattern) if self.degraded else trigger.pattern
+            lookup = _single_word_lookup(pattern)
+            if lookup is None:
+                self.matcher.add(trigger.id, [pattern])
+                continue
+            attr, words, conditions = lookup
+            for word in words:
+                self.single_word.setdefault((attr, word), []).append((trigger.id, conditions))
         w = lexicon.words
         self.negations = w("negations")
         self.negating_heads = w("negating_heads")
@@ -137,6 +150,7 @@ class SignalDetector:
         self.target_subject = w("target_subject_lemmas")
         self.needs_party = w("needs_party_lemmas")
         self.reciprocal = w("reciprocal_lemmas")
+        self.figurative = w("figurative_modifiers")
         self.demand_lemmas = frozenset(
             str(w) for t in lexicon.triggers if t.signal == "DEMAND" and t.origin == "analyst"
             for w in (t.pattern[0].get("LEMMA", {}).get("IN", []) if isinstance(t.pattern[0].get("LEMMA"), dict)
@@ -149,25 +163,34 @@ class SignalDetector:
         self.conf.update(lexicon.confidence)
 
     # ------------------------------------------------------------------ matching
+    def _single_word_matches(self, doc: Doc) -> list[tuple[str, int, int]]:
+        found = []
+        for tok in doc:
+            for key in (("LEMMA", tok.lemma_), ("LOWER", tok.lower_)):
+                for trigger_id, conditions in self.single_word.get(key, ()):
+                    if all(_holds(tok, attr, cond) for attr, cond in conditions):
+                        found.append((trigger_id, tok.i, tok.i + 1))
+        return found
+
     def __call__(self, doc: Doc) -> Doc:
-        matches = self.matcher(doc)
+        matches = [(doc.vocab.strings[k], s, e) for k, s, e in self.matcher(doc)] + self._single_word_matches(doc)
         # analysts' triggers before generated ones, then longer and more confident matches first;
         # a token belongs to at most one trigger
         def rank(m):
-            trigger = self.triggers[doc.vocab.strings[m[0]]]
-            return (trigger.origin != "analyst", -(m[2] - m[1]), -trigger.confidence, self.order[trigger.id])
+            trigger = self.triggers[m[0]]
+            return (trigger.origin != "analyst", -(m[2] - m[1]), -trigger.confidence, self.order[trigger.id], m[1])
 
         matches.sort(key=rank)
         consumed: set[int] = set()
         chosen = []
-        for key, start, end in matches:
+        for trigger_id, start, end in matches:
             if any(i in consumed for i in range(start, end)):
                 continue
             span = doc[start:end]
             if mention_at(span.root) is not None:
                 continue  # "Popular Mobilization Forces" is an actor, not a mobilisation
             consumed.update(range(start, end))
-            chosen.append((self.triggers[doc.vocab.strings[key]], span))
+            chosen.append((self.triggers[trigger_id], span))
         chosen.sort(key=lambda c: c[1].start)
         sent_index = {s.start: i for i, s in enumerate(doc.sents)}
         signals: list[Signal] = []
@@ -185,6 +208,8 @@ class SignalDetector:
         sent = span.sent
         speaker = self._reported_by(head, sent)
         signal, cameo, pattern_id = trigger.signal, trigger.cameo, trigger.id
+        if any(c.dep_ in ("compound", "amod", "nmod") and c.lower_ in self.figurative for c in head.children):
+            return []  # "a price war", "a charm offensive"
         governor = head.head if head.dep_ in ("nsubj", "nsubjpass", "dobj") else None
         if signal == "DEESCALATE" and head.dep_ == "pobj" and head.head.head.lemma_.lower() in self.failures:
             return []  # "violations of the truce", "the collapse of the ceasefire"
@@ -241,7 +266,7 @@ class SignalDetector:
                                  antecedent=earlier.sent_index)
                 target = _Actors([earlier.target], earlier.target_text, True, basis="earlier-event",
                                  antecedent=earlier.sent_index)
-        if signal == "DEESCALATE" and head.lemma_.lower() in self.needs_party and not target \
+        if signal == "DEESCALATE" and head.lemma_.lower() in self.needs_party and head.pos_ in VERBAL and not target \
                 and len(source.codes) < 2 and not any(c.dep_ == "prep" and c.lower_ in ("with", "between")
                                                       for c in head.children):
             return []  # "the security cabinet met", "not authorised to speak to the press"
@@ -788,6 +813,66 @@ class SignalDetector:
             if parsed:
                 return parsed
         return doc_date
+
+
+PARSE_ATTRS = ("POS", "TAG", "DEP", "MORPH", "ENT_TYPE")
+TOKEN_ATTRS = {"POS": "pos_", "TAG": "tag_", "DEP": "dep_", "LEMMA": "lemma_", "LOWER": "lower_"}
+
+
+def _single_word_lookup(pattern: list) -> tuple[str, list[str], list[tuple[str, object]]] | None:
+    """(attribute, words, other conditions) for a one-token pattern of the form {LEMMA or LOWER: word or
+    {IN: [...]}, POS/TAG/DEP: value, {IN: [...]} or {NOT_IN: [...]}}; None for any other pattern."""
+    if len(pattern) != 1 or not isinstance(pattern[0], dict):
+        return None
+    token = dict(pattern[0])
+    keys = [k for k in ("LEMMA", "LOWER") if k in token]
+    if len(keys) != 1 or set(token) - {"LEMMA", "LOWER", "POS", "TAG", "DEP"}:
+        return None
+    value = token.pop(keys[0])
+    if isinstance(value, str):
+        words = [value]
+    elif isinstance(value, dict) and set(value) == {"IN"}:
+        words = [str(w) for w in value["IN"]]
+    else:
+        return None
+    for cond in token.values():
+        if isinstance(cond, dict) and (len(cond) != 1 or next(iter(cond)) not in ("IN", "NOT_IN")):
+            return None
+    words = [w.lower() for w in words] if keys[0] == "LOWER" else words
+    return keys[0], words, list(token.items())
+
+
+def _holds(tok: Token, attr: str, cond) -> bool:
+    value = getattr(tok, TOKEN_ATTRS[attr])
+    if isinstance(cond, dict):
+        return value in cond["IN"] if "IN" in cond else value not in cond["NOT_IN"]
+    return value == cond
+
+
+def _word_forms(lemma: str) -> list[str]:
+    """A lemma and its regular inflections (attack -> attacks, attacked, attacking; strike -> strikes,
+    striked, striking): enough for the degraded mode, which has no lemmatizer."""
+    lemma = lemma.lower()
+    stem = lemma[:-1] if lemma.endswith("e") else lemma
+    return sorted({lemma, lemma + "s", lemma + "es", stem + "ed", stem + "ing", lemma + "d"})
+
+
+def _word_form_pattern(pattern: list) -> list:
+    """A Matcher pattern for a pipeline without tagger, parser or lemmatizer: LEMMA becomes LOWER over
+    the lemma's word forms, part-of-speech and parse conditions are dropped, and a gap that had only
+    such conditions matches at most three words."""
+    out = []
+    for token in pattern:
+        token = {k: v for k, v in token.items() if k not in PARSE_ATTRS}
+        lemma = token.pop("LEMMA", None)
+        if isinstance(lemma, dict) and "IN" in lemma:
+            token["LOWER"] = {"IN": sorted({f for w in lemma["IN"] for f in _word_forms(str(w))})}
+        elif isinstance(lemma, str):
+            token["LOWER"] = {"IN": _word_forms(lemma)}
+        if set(token) == {"OP"} and token["OP"] in ("*", "+"):
+            token["OP"] = "{0,3}" if token["OP"] == "*" else "{1,3}"
+        out.append(token)
+    return out
 
 
 QUANTITY_NOUNS = frozenset({"hundreds", "dozens", "thousands", "scores", "series", "wave", "waves", "string",
