@@ -17,10 +17,30 @@ from engine.errors import EngineError
 from engine.ingest import IngestResult, parse_column_map, parse_date, read_inputs
 from engine.paths import MODEL_FILE, RULES_DIR
 
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(help="Escalation-risk scoring engine: news text -> actor-pair risk scores with evidence.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-rules_app = typer.Typer(help="Check and test the analysts' YAML rules.", no_args_is_help=True)
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  context_settings=HELP_OPTIONS)
+rules_app = typer.Typer(help="Check and test the analysts' YAML rules.", no_args_is_help=True,
+                        context_settings=HELP_OPTIONS)
 app.add_typer(rules_app, name="rules")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"escalation-engine {version('escalation-engine')}")
+        except PackageNotFoundError:
+            print("escalation-engine (not installed as a package)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                               help="Print the engine's version and exit.")] = False) -> None:
+    """Escalation-risk scoring engine: news text -> actor-pair risk scores with evidence."""
 console = Console()
 err = Console(stderr=True)
 
@@ -33,7 +53,13 @@ ColumnMap = Annotated[str | None, typer.Option("--map", help="Other column (CSV)
 MonthFirst = Annotated[bool, typer.Option("--month-first", help="Read numeric dates such as 04/11/2024 month first "
                                           "(April 11); the default reads them day first (4 November).")]
 Degraded = Annotated[bool, typer.Option(help="Use spacy.blank('en') (no parser) - much worse results.")]
-Window = Annotated[str, typer.Option(help="Window: day, week or month.")]
+def _window_option(value: str) -> str:
+    if value not in ("day", "week", "month"):
+        raise typer.BadParameter(f"{value!r} is not a window: use day, week or month")
+    return value
+
+
+Window = Annotated[str, typer.Option(help="Window: day, week or month.", callback=_window_option)]
 RulesDir = Annotated[Path, typer.Option(
     help="Rules folder: scoring/*.yaml, actors.yaml, signals.yaml, bands.yaml, cameo_mapping.yaml (a file it lacks "
          "comes from the shipped rules). Default: $ESCALATION_RULES or the shipped rules/.")]
@@ -66,6 +92,13 @@ def _ingest(inputs: list[Path], date: str | None, max_chars: int, out: Path, col
     if not result.documents:
         err.print("[red]no usable documents in the input[/red]")
     return result
+
+
+def _exit_if_nothing_read(ingest: IngestResult | None) -> None:
+    """A run that accepted no document did nothing useful: its outputs (rejected.jsonl above all) are
+    written, and the exit status says so."""
+    if ingest is not None and not ingest.documents:
+        raise typer.Exit(1)
 
 
 def _progress(total: int) -> Progress:
@@ -139,6 +172,7 @@ def extract(
     if len(extraction.unknown_actors):
         console.print(f"{len(extraction.unknown_actors)} unknown actor name(s) listed in {out / 'unknown_actors.csv'}")
     console.print(f"tables written to {out}/")
+    _exit_if_nothing_read(result)
 
 
 @app.command()
@@ -248,6 +282,7 @@ def score(
         write_result(scored, out, inputs)
     _print_ranked(scored)
     console.print(f"tables written to {out}/")
+    _exit_if_nothing_read(scored.ingest)
 
 
 @app.command()
@@ -262,15 +297,23 @@ def report(
     rules: RulesDir = SHIPPED_RULES,
     model: ModelFile = SHIPPED_MODEL,
     degraded: Degraded = False,
+    evidence: Annotated[int, typer.Option(min=1, help="Evidence sentences shown per pair (the rest are in the "
+                                          "tables).")] = 5,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also write report.pdf, printed by the system Chromium.")] = False,
 ) -> None:
     """Score the inputs and write a self-contained HTML report (index.html), its tables and run.json."""
     from engine.report.builder import build_report
 
+    if pdf:
+        from engine.report.screenshot import require_chromium
+
+        require_chromium()  # before any work: a clear message when Chromium is missing
     with _output_folder(out, inputs):
         scored = _score(inputs, out, date, max_chars, window, rules, model, degraded, column_map, month_first)
-        path = build_report(scored, out, inputs)
+        path = build_report(scored, out, inputs, evidence=evidence, pdf=pdf)
     _print_ranked(scored)
-    console.print(f"report written to {path}")
+    console.print(f"report written to {path}" + (f" and {out / 'report.pdf'}" if pdf else ""))
+    _exit_if_nothing_read(scored.ingest)
 
 
 EventsFile = Annotated[Path, typer.Option(help="ICEWS events file (../shared/data/events/icews18_full.csv.gz).")]
@@ -342,7 +385,7 @@ def rules_test(path: RulePath = RULES_DIR,
     results = run_examples(load_rules(path), load_actors(actors_path))
     for r in results:
         mark = "[green]PASS[/green]" if r.passed else "[red]FAIL[/red]"
-        console.print(f"{mark} {r.rule_id} {r.kind}[{r.index}] ({r.file}:{r.line}): {r.detail}", highlight=False)
+        console.print(f"{mark} {escape(f'{r.rule_id} {r.kind}[{r.index}] ({r.file}:{r.line}): {r.detail}')}", highlight=False)
     failed = sum(not r.passed for r in results)
     console.print(f"{len(results) - failed} passed, {failed} failed")
     if failed:
@@ -361,6 +404,113 @@ def rules_schema(out: Annotated[Path | None, typer.Option(help="Write to this fi
         out.write_text(text + "\n")
     else:
         print(text)
+
+
+BacktestEvents = Annotated[Path, typer.Option(
+    "--events", help="Event file to replay (ICEWS format, ../shared/data/events/icews18_full.csv.gz).")]
+
+
+def _backtest_progress(n_rules: int, ablation: bool):
+    """A progress bar over the backtest's steps (reading, rules, scores, one per rule ablated)."""
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=err, disable=not err.is_terminal)
+    task = progress.add_task("backtest", total=3 + (n_rules if ablation else 0))
+
+    def step(text: str) -> None:
+        progress.update(task, description=text, advance=0 if text.startswith("reading") else 1)
+        if not err.is_terminal:
+            err.print(text, highlight=False)
+
+    return progress, step
+
+
+@rules_app.command("backtest")
+def rules_backtest(
+    path: RulePath = RULES_DIR,
+    events: BacktestEvents = ...,
+    window: Annotated[str, typer.Option(help="Window: week (ICEWS18) or month (ICEWS 2005-15).")] = "week",
+    out: Annotated[Path, typer.Option(help="Folder for backtest.md and backtest.json.")] = Path("backtest"),
+    model: ModelFile = SHIPPED_MODEL,
+    ablation: Annotated[bool, typer.Option(help="Also drop each rule in turn (the ablation table).")] = True,
+) -> None:
+    """Replay event history through the rules and the full score; measure how well each window's score and band
+    anticipate a material-conflict event in the next window (test windows of a time split only), next to
+    persistence and attack-rate baselines, with a rule ablation table. Writes backtest.md and backtest.json."""
+    from engine.backtest import render_markdown, run_backtest, write_backtest
+
+    if window not in ("week", "month"):
+        raise typer.BadParameter(f"unknown window {window!r} (week or month)", param_hint="--window")
+    if not events.is_file():
+        raise typer.BadParameter(f"{events}: no such file", param_hint="--events")
+    with _output_folder(out, [events]):
+        config = _config(path, window, model)
+        progress, step = _backtest_progress(len(config.rules), ablation)
+        with progress:
+            result = run_backtest(events, config, window, ablation=ablation, progress=step)
+        command = f"escalation rules backtest {path} --events {events} --window {window}"
+        written = write_backtest(result, out, command)
+    console.print(render_markdown(result), markup=False, highlight=False, soft_wrap=True)
+    console.print(f"written: {', '.join(str(w) for w in written)}", highlight=False)
+
+
+@rules_app.command("diff")
+def rules_diff(
+    old: Annotated[Path, typer.Argument(help="The rules folder before the change.")],
+    new: Annotated[Path, typer.Argument(help="The rules folder after the change.")],
+    inputs: Annotated[list[Path] | None, typer.Argument(
+        help="News input as for `score` (files, folders, .jsonl/.csv, -); or use --events.")] = None,
+    events: Annotated[Path | None, typer.Option(
+        "--events", help="Event data (ICEWS format) instead of news: also diffs the backtest figures.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of Markdown.")] = False,
+    limit: Annotated[int, typer.Option(help="Moved pairs shown in the Markdown (JSON lists all).")] = 50,
+    date: DateOpt = None,
+    max_chars: MaxChars = 200_000,
+    column_map: ColumnMap = None,
+    month_first: MonthFirst = False,
+    window: Window = "week",
+    model: ModelFile = SHIPPED_MODEL,
+    degraded: Degraded = False,
+) -> None:
+    """Score the same input with two rule folders; list the pairs whose band or score moved, with the rule hits
+    added, removed or changed behind each move (Markdown, or JSON with --json)."""
+    import json
+
+    from engine.rules.diff import diff_backtests, diff_scored, render_diff
+
+    if bool(inputs) == (events is not None):
+        raise typer.BadParameter("give news INPUT files or --events FILE (one of them)")
+    old_config, new_config = _config(old, window, model), _config(new, window, model)
+    if events is not None:
+        from engine.backtest import run_backtest
+
+        if not events.is_file():
+            raise typer.BadParameter(f"{events}: no such file", param_hint="--events")
+        runs = []
+        for name, config in (("old", old_config), ("new", new_config)):
+            with console.status(f"backtest with the {name} rules ({config.rules_dir})") if not json_out \
+                    else _quiet():
+                runs.append(run_backtest(events, config, window, ablation=False))
+        result = diff_backtests(runs[0], runs[1], str(old), str(new), f"{events} ({window}ly windows)")
+    else:
+        from engine.scoring import Scorer
+
+        ingested = _ingest(inputs, date, max_chars, Path("."), column_map, month_first)
+        scored = []
+        for config in (old_config, new_config):
+            scorer = Scorer(config=config, degraded=degraded)
+            scored.append(scorer.score([], ingest=ingested))
+        result = diff_scored(scored[0], scored[1], str(old), str(new),
+                             ", ".join(str(i) for i in inputs) + f" ({len(ingested.documents)} documents)")
+    if json_out:
+        print(json.dumps(result.to_json(), indent=2, default=str))
+    else:
+        console.print(render_diff(result, limit), markup=False, highlight=False, soft_wrap=True)
+
+
+def _quiet():
+    from contextlib import nullcontext
+
+    return nullcontext()
 
 
 def main() -> None:

@@ -348,7 +348,9 @@ def _type_name(value: object) -> str:
 class _Reader:
     """Collects documents and rejects across files, checking ids and sizes as it goes."""
 
-    def __init__(self, default_date: dt.date | None, max_chars: int, column_map: dict[str, str], dayfirst: bool):
+    def __init__(self, default_date: dt.date | None, max_chars: int, column_map: dict[str, str], dayfirst: bool,
+                 check_language: bool = True):
+        self.check_language = check_language
         self.default_date = default_date
         self.max_chars = max_chars
         self.columns = {f: column_map.get(f, f) for f in FIELDS}
@@ -404,6 +406,10 @@ class _Reader:
             return f"text has an invalid character {ascii(text[i])} (a lone surrogate) at character {i + 1}"
         if len(text) > self.max_chars:
             return f"document too large: {len(text)} characters (limit {self.max_chars})"
+        if self.check_language and (not_english := not_english_reason(text)):
+            return not_english
+        if ";" in doc_id:
+            return f"id {doc_id!r} contains ';', which separates signal ids in rule_hits.csv"
         extra = {}
         for name in ("source", "url", "title"):
             value = record.get(col[name])
@@ -593,23 +599,56 @@ def read_inputs(
     column_map: dict[str, str] | None = None,
     dayfirst: bool = True,
     stdin: BinaryIO | None = None,
+    check_language: bool = True,
 ) -> IngestResult:
     """Read every input path (files, folders or ``-`` for standard input) into documents plus rejected records.
 
     ``default_date`` is used for records that carry no date (e.g. a ``.txt`` file); ``column_map`` maps our
     fields to the file's column (or JSON key) names; ``dayfirst=False`` reads ``04/11/2024`` as April 11;
-    ``stdin`` replaces ``sys.stdin.buffer`` for ``-``. Raises ``InputError`` (before reading any record) for
-    inputs that cannot be read at all; every record-level problem becomes a ``Rejected``.
+    ``stdin`` replaces ``sys.stdin.buffer`` for ``-``; ``check_language=False`` keeps documents that do not
+    look English (by default they are set aside as rejected records: the English model would extract junk
+    from them). Raises ``InputError`` (before reading any record) for inputs that cannot be read at all;
+    every record-level problem becomes a ``Rejected``.
     """
     if isinstance(paths, str | Path):
         paths = [paths]
     if isinstance(max_chars, bool) or not isinstance(max_chars, int) or not 1 <= max_chars <= MAX_CHARS_LIMIT:
         raise InputError(f"max_chars (--max-chars) must be a whole number from 1 to {MAX_CHARS_LIMIT:,} "
                          f"(spaCy's limit on one document), got {max_chars!r}")
-    reader = _Reader(default_date, max_chars, check_column_map(column_map), dayfirst)
+    reader = _Reader(default_date, max_chars, check_column_map(column_map), dayfirst, check_language)
     for source in _sources(paths, reader.result.skipped):
         reader.read(source, stdin)
     return reader.result
+
+
+# The commonest English function words: they make up a third or more of any English news text and a few
+# per cent of French, German, Spanish, Russian or Arabic text (which often has no Latin letters at all).
+ENGLISH_FUNCTION_WORDS = frozenset(
+    "the of and to in a is that for on was with as by at it from he his said be has have are were an its "
+    "not but which had this they their been who will would after also more than over about into".split())
+LANGUAGE_SAMPLE_CHARS = 3_000
+MIN_WORDS_TO_JUDGE = 12
+MIN_ENGLISH_SHARE = 0.12
+
+
+def not_english_reason(text: str) -> str:
+    """Why a text does not look English ('' when it does, or when it is too short to judge)."""
+    sample = text[:LANGUAGE_SAMPLE_CHARS]
+    letters = [c for c in sample if c.isalpha()]
+    if len(letters) < 40:
+        return ""
+    non_latin = sum(1 for c in letters if ord(c) > 0x24F)
+    if non_latin / len(letters) > 0.3:
+        return (f"not English: {non_latin / len(letters):.0%} of its letters are not Latin script "
+                "(set aside; the engine reads English only)")
+    words = re.findall(r"[a-z]+(?:'[a-z]+)?", sample.lower())
+    if len(words) < MIN_WORDS_TO_JUDGE:
+        return ""
+    share = sum(1 for w in words if w in ENGLISH_FUNCTION_WORDS) / len(words)
+    if share < MIN_ENGLISH_SHARE:
+        return (f"not English: only {share:.0%} of its words are common English words "
+                "(set aside; the engine reads English only)")
+    return ""
 
 
 def documents_from_texts(texts: Iterable[str], *, date: dt.date | None = None) -> list[Document]:

@@ -229,7 +229,7 @@ def test_csv_field_longer_than_pythons_csv_limit(tmp_path):
     path = tmp_path / "long.csv"
     long_text = "word " * 30_000  # 150,000 characters: over csv's default 131,072, under --max-chars
     path.write_text(f"id,text\nlong,{long_text}\nnext,Short.\nhuge,{'x' * 300_000}\n")
-    result = read_inputs([path])
+    result = read_inputs([path], check_language=False)  # "word word ..." is no English sentence
     assert [(d.id, len(d.text)) for d in result.documents] == [("long", 150_000), ("next", 6)]
     assert result.rejected[0].location == "line 4" and "too large" in result.rejected[0].reason
     assert len(result.rejected[0].raw) > 300_000  # kept whole
@@ -434,3 +434,50 @@ def test_cli_map_and_month_first(tmp_path):
     assert result.exit_code == 0, result.output
     signals = (out / "signals.csv").read_text()
     assert "2024-11-04" in signals and ",7," in signals
+
+
+LANGUAGE_SAMPLES = {
+    "fr": "L'armée a frappé des positions dans le sud du pays mardi, selon un communiqué publié par le ministère "
+          "qui affirme que les frappes visaient des dépôts d'armes et des rampes de lancement.",
+    "de": "Die Armee hat am Dienstag Stellungen im Süden des Landes angegriffen, teilte das Ministerium in einer "
+          "Erklärung mit; die Angriffe richteten sich gegen Waffenlager und Abschussrampen.",
+    "ru": "Армия во вторник нанесла удары по позициям на юге страны, сообщило министерство обороны в заявлении.",
+    "ar": "قصف الجيش يوم الثلاثاء مواقع في جنوب البلاد وفق بيان لوزارة الدفاع قال إن الضربات استهدفت مستودعات",
+}
+
+
+def test_non_english_documents_are_set_aside_with_a_reason(tmp_path):
+    path = tmp_path / "feed.jsonl"
+    lines = [{"id": lang, "text": text} for lang, text in LANGUAGE_SAMPLES.items()]
+    lines.append({"id": "en", "text": "The army struck positions in the south of the country on Tuesday, the "
+                                      "ministry said in a statement, adding that the strikes hit weapons depots."})
+    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n", encoding="utf-8")
+    result = read_inputs([path])
+    assert [d.id for d in result.documents] == ["en"]
+    assert {r.location for r in result.rejected} == {"line 1", "line 2", "line 3", "line 4"}
+    assert all("not English" in r.reason for r in result.rejected)
+    assert [d.id for d in read_inputs([path], check_language=False).documents] == ["fr", "de", "ru", "ar", "en"]
+
+
+def test_id_with_the_list_separator_is_rejected(tmp_path):
+    path = tmp_path / "feed.jsonl"
+    path.write_text(json.dumps({"id": "a;b", "text": "Iran warned Israel on Monday."}) + "\n", encoding="utf-8")
+    result = read_inputs([path])
+    assert not result.documents and "contains ';'" in result.rejected[0].reason
+
+
+def test_cli_exits_1_when_every_record_is_rejected_and_keeps_them(tmp_path, monkeypatch, capsys):
+    src = tmp_path / "feed.jsonl"
+    src.write_text('{"id": "a", "text": ""}\n{"id": "b"}\n', encoding="utf-8")
+    code, captured = _main(monkeypatch, capsys, "extract", src, "--out", tmp_path / "out")
+    assert code == 1 and "Traceback" not in captured.err
+    rejected = (tmp_path / "out" / "rejected.jsonl").read_text().splitlines()
+    assert len(rejected) == 2
+
+
+def test_cli_checks_the_window_before_any_work(tmp_path, monkeypatch, capsys):
+    src = tmp_path / "feed.jsonl"
+    src.write_text('{"id": "a", "text": "Iran warned Israel."}\n', encoding="utf-8")
+    code, captured = _main(monkeypatch, capsys, "score", src, "--window", "fortnight", "--out", tmp_path / "out")
+    assert code == 2 and "'fortnight' is not a window" in captured.err
+    assert not (tmp_path / "out").exists()
