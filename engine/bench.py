@@ -17,7 +17,7 @@ NEWS_MIX_ORDINARY = Path("tests/data/news_mix/ordinary.jsonl")
 ARTICLES = Path("tests/data/articles")
 
 
-def news_mix(repo: Path, copies: int = 1, ordinary_weight: int = 5) -> tuple[list[str], float]:
+def news_mix(repo: Path, copies: int = 1, ordinary_weight: int = 9) -> tuple[list[str], float]:
     """Our dev and frozen articles (conflict and negative) plus ordinary news items we wrote
     (``tests/data/news_mix/ordinary.jsonl``, each ``ordinary_weight`` times), ``copies`` times over; and the
     share of sentences in it that hold a labelled conflict event (about 15 %: most of a general feed is quiet)."""

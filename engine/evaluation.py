@@ -6,8 +6,9 @@ Two labelled sets:
   ``exhaustive`` every predicted type the coders did not list is a false positive; for the others
   (codebook examples list one event only) extra predictions are not counted against us.
 - our dev articles (``tests/data/articles/{dev,frozen}``, format in their README): whole articles,
-  every event labelled per sentence. Sentences are the engine's own sentence split; a gold event
-  belongs to the sentence its quoted text starts in, a predicted signal to the sentence of its trigger.
+  every event labelled per sentence. Sentences are the extractor's rule-based split of the original text
+  (``engine/nlp/gate.py``, the same whether or not the gate skips sentences); a gold event belongs to the
+  sentence its quoted text starts in, a predicted signal to the sentence of its trigger.
 
 Scoring is per sentence and signal type (a sentence either has a type or not). Actor checks compare
 countries (an actor's ``country`` roll-up in ``rules/actors.yaml``: LBNHEZ -> LBN). Dyad accuracy is
@@ -310,30 +311,33 @@ def evaluate_articles(folder: str | Path, extractor=None, name: str | None = Non
     vocab = keyword_lemmas()
     engine, baseline = Scores(), Scores()
     n_sentences = 0
+    documents = [Document(art.id, art.text, art.date, title=art.title) for art in articles]
+    # the baseline reads every sentence's lemmas and actor names from a full parse (no gate)
+    with extractor.nlp.select_pipes(disable=["escalation_signals"]):
+        parsed = list(extractor.nlp.pipe(extractor.nlp.make_doc(d.text) for d in documents))
+    for art, result, doc in zip(articles, extractor.iter_signals(documents), parsed, strict=True):
+        # sentence units: the extractor's own split of the original text (the same with or without the gate)
+        starts = [start for start, _ in result.sentences]
+        n_sentences += len(starts)
 
-    def docs():
-        for art in articles:
-            yield extractor.prepare(Document(art.id, art.text, art.date, title=art.title))
+        def unit(char: int, starts=starts) -> int:
+            return max(i for i, start in enumerate(starts) if start <= char) if char >= starts[0] else 0
 
-    for art, doc in zip(articles, extractor.nlp.pipe(docs()), strict=True):
-        sents = list(doc.sents)
-        n_sentences += len(sents)
-        starts = [s.start_char for s in sents]
         gold_by_sent: dict[int, list[dict]] = {}
         for event in art.events:
-            index = max(i for i, start in enumerate(starts) if start <= event["start"])
-            gold_by_sent.setdefault(index, []).append(event)
+            gold_by_sent.setdefault(unit(event["start"]), []).append(event)
         predicted_by_sent: dict[int, list[Predicted]] = {}
-        for sig in doc._.signals:
-            predicted_by_sent.setdefault(sig.sent_index, []).append(
+        for sig in result.signals:
+            predicted_by_sent.setdefault(unit(sig.start_char), []).append(
                 Predicted(sig.signal, sig.source, sig.target, sig.negated, sig.hypothetical))
+        spans = [doc.char_span(start, end, alignment_mode="expand") for start, end in result.sentences]
         article_pairs: dict[str, set[tuple[str, str]]] = {"engine": set(), "baseline": set()}
         hostile: dict[str, bool] = {"engine": False, "baseline": False}
-        for i, sent in enumerate(sents):
+        for i, span in enumerate(spans):
             gold = gold_by_sent.get(i, [])
             for label, scores, predicted in (
                 ("engine", engine, predicted_by_sent.get(i, [])),
-                ("baseline", baseline, _baseline(sent, vocab, with_actors=True)),
+                ("baseline", baseline, _baseline(span, vocab, with_actors=True) if span is not None else []),
             ):
                 _count_signals(scores, predicted)
                 _score_sentence(scores, gold, predicted, actors)

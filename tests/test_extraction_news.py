@@ -189,3 +189,20 @@ def test_one_word_trigger_lookup_matches_what_the_matcher_would(extractor):
         expected = sorted((strings[k], s, e) for k, s, e in full(doc))
         got = sorted([(strings[k], s, e) for k, s, e in detector.matcher(doc)] + detector._single_word_matches(doc))
         assert got == expected
+
+
+def test_gate_parses_only_sentences_that_can_hold_a_signal_and_maps_evidence_back(extractor):
+    from engine.ingest import Document
+
+    text = ("Markets rose on Monday.\n\nShares of bakeries climbed 3% in early trading. Bond yields were flat. "
+            "Analysts expect a quiet week.\n\nHezbollah fired rockets at northern Israel on Monday, the army said. "
+            "Farmers reported a good harvest of olives this autumn.")
+    result = next(extractor.iter_signals([Document("g", text, None)]))
+    assert result.parsed_share < 0.7  # the quiet sentences were not parsed
+    attack = next(s for s in result.signals if s.signal == "ATTACK")
+    assert text[attack.start_char:attack.end_char] == attack.trigger
+    assert text[attack.sent_start:attack.sent_end] == attack.sentence
+    assert attack.sentence.startswith("Hezbollah fired rockets")
+    start, end = result.sentences[attack.sent_index]
+    assert text[start:end] == attack.sentence
+    assert (attack.source, attack.target) == ("LBNHEZ", "ISR")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Sequence
+import bisect
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from spacy.tokens import Doc
 import engine.nlp.actors  # noqa: F401 - registers the spaCy factories
 import engine.nlp.signals  # noqa: F401
 from engine.ingest import Document, documents_from_texts
+from engine.nlp.gate import GatedText, SentenceGate
 from engine.nlp.lexicon import load_actors
 from engine.nlp.model import ModelInfo, load_statistical_model
 from engine.paths import ACTORS_FILE, SIGNALS_FILE
@@ -33,11 +35,26 @@ class Extraction:
     n_words: int
 
 
+@dataclass
+class DocumentSignals:
+    """One document's signals, with offsets and sentence indices in the original text."""
+
+    document: Document
+    signals: list  # engine.nlp.signals.Signal
+    sentences: list[tuple[int, int]]  # the gate's sentence split of the original text (sent_index units)
+    parsed_share: float  # share of the sentences that went through the parser
+    unknown_actors: list[tuple[str, str]]
+
+
 class Extractor:
-    """The spaCy pipeline plus our two components. Build once, use for many documents."""
+    """The spaCy pipeline plus our components. Build once, use for many documents.
+
+    ``gate=True`` (the default) parses only the sentences that can hold a signal (``engine/nlp/gate.py``);
+    ``gate=False`` parses every sentence. Offsets and sentence indices refer to the original text either way.
+    """
 
     def __init__(self, actors_path: str | Path = ACTORS_FILE, signals_path: str | Path = SIGNALS_FILE,
-                 degraded: bool = False):
+                 degraded: bool = False, gate: bool = True):
         self.nlp, self.model = load_statistical_model(degraded=degraded)
         if "parser" in self.nlp.pipe_names:
             self.nlp.add_pipe("escalation_paragraphs", before="parser")
@@ -45,6 +62,8 @@ class Extractor:
         self.nlp.add_pipe("escalation_signals",
                           config={"signals_path": str(signals_path), "actors_path": str(actors_path)})
         self.actors = load_actors(str(actors_path))
+        self.gate = SentenceGate(self.nlp)
+        self.gating = gate and not degraded
 
     def prepare(self, document: Document) -> Doc:
         """The unparsed Doc of a document, carrying its date for relative dates ("on Tuesday")."""
@@ -56,22 +75,41 @@ class Extractor:
     def language(self) -> Language:
         return self.nlp
 
-    def extract(self, documents: Sequence[Document], *, batch_size: int = 64,
+    def iter_signals(self, documents: Iterable[Document], *, batch_size: int = 32) -> Iterator[DocumentSignals]:
+        """Each document's signals, in input order, as the documents stream through ``nlp.pipe``."""
+
+        def prepared():
+            for document in documents:
+                gated = self.gate.select(document.text) if self.gating else None
+                doc = self.nlp.make_doc(gated.text if gated else document.text)
+                doc._.doc_date = document.date
+                yield doc, (document, gated)
+
+        for doc, (document, gated) in self.nlp.pipe(prepared(), batch_size=batch_size, as_tuples=True):
+            sentences = gated.sentences if gated else self.gate.sentences(document.text)
+            signals = doc._.signals
+            if gated is not None:
+                _to_original(signals, doc, gated)
+            else:
+                _to_gate_sentences(signals, doc, sentences)
+            share = len(gated.segments) / max(len(sentences), 1) if gated else 1.0
+            yield DocumentSignals(document, signals, sentences, share, list(doc._.unknown_actors))
+
+    def extract(self, documents: Iterable[Document], *, batch_size: int = 32,
                 progress: Callable[[int], None] | None = None) -> Extraction:
         rows: list[dict] = []
         unknown: Counter = Counter()
         unknown_example: dict[tuple[str, str], str] = {}
-        n_sent = n_words = 0
-
-        docs = (self.prepare(d) for d in documents)
-        for document, doc in zip(documents, self.nlp.pipe(docs, batch_size=batch_size), strict=True):
-            sents = list(doc.sents)
-            n_sent += len(sents)
-            n_words += sum(1 for t in doc if not t.is_punct and not t.is_space)
-            for text, label in doc._.unknown_actors:
+        n_docs = n_sent = n_words = 0
+        for result in self.iter_signals(documents, batch_size=batch_size):
+            document = result.document
+            n_docs += 1
+            n_sent += len(result.sentences)
+            n_words += len(document.text.split())
+            for text, label in result.unknown_actors:
                 unknown[(text, label)] += 1
                 unknown_example.setdefault((text, label), document.id)
-            for k, s in enumerate(doc._.signals):
+            for k, s in enumerate(result.signals):
                 rows.append(_row(document, k, s))
             if progress:
                 progress(1)
@@ -81,7 +119,33 @@ class Extractor:
              for (t, lab), c in unknown.most_common()],
             columns=["text", "label", "count", "example_doc"],
         )
-        return Extraction(signals, unknown_df, self.model, len(documents), n_sent, n_words)
+        return Extraction(signals, unknown_df, self.model, n_docs, n_sent, n_words)
+
+
+def _to_original(signals: list, doc: Doc, gated: GatedText) -> None:
+    """Offsets and sentence indices of signals found in the gated text, moved to the original text."""
+    sub_sentences = [s.start_char for s in doc.sents]
+    for s in signals:
+        s.start_char, s.end_char = gated.to_original(s.start_char), gated.to_original(s.end_char)
+        s.sent_start, s.sent_end = gated.to_original(s.sent_start), gated.to_original(s.sent_end)
+        s.sentence = gated.original[s.sent_start:s.sent_end]
+        s.sent_index = gated.sentence_of(sub_sentences[s.sent_index])
+        if s.antecedent_sent >= 0:
+            s.antecedent_sent = gated.sentence_of(sub_sentences[s.antecedent_sent])
+
+
+def _to_gate_sentences(signals: list, doc: Doc, sentences: list[tuple[int, int]]) -> None:
+    """Sentence indices in the gate's split (the same units whether or not a document was gated)."""
+    starts = [start for start, _ in sentences]
+    sub_sentences = [s.start_char for s in doc.sents]
+
+    def index_at(char: int) -> int:
+        return max(bisect.bisect_right(starts, char) - 1, 0)
+
+    for s in signals:
+        s.sent_index = index_at(s.start_char)
+        if s.antecedent_sent >= 0:
+            s.antecedent_sent = index_at(sub_sentences[s.antecedent_sent])
 
 
 def _row(document: Document, k: int, s) -> dict:
