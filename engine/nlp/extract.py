@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import Counter
-import bisect
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
