@@ -28,7 +28,8 @@ from engine.errors import EngineError
 TABLES = ("signals", "rule_hits", "pair_scores")
 # every file a run may write into --out (anything else in the folder is left alone)
 ENGINE_FILES = frozenset([f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")]
-                         + ["unknown_actors.csv", "rejected.jsonl", "index.html", "run.json"])
+                         + ["unknown_actors.csv", "rejected.jsonl", "index.html", "report.pdf", "run.json",
+                            "alerts.jsonl"])
 COMPLETION_MARK = "run.json"
 
 
@@ -120,11 +121,12 @@ def output_lock(out: Path) -> Iterator[Path]:
 
 
 def write_run(out: Path, *, run: dict, tables: dict[str, pd.DataFrame], unknown_actors: pd.DataFrame | None = None,
-              ingest=None, html: str | None = None) -> Path:
+              ingest=None, html: str | None = None, files: dict[str, bytes] | None = None) -> Path:
     """Write one run's outputs into ``out`` all or nothing (see the module docstring); return ``out``.
 
     ``tables``: name -> DataFrame, each written as CSV and Parquet; ``ingest``: its rejected records
-    go to rejected.jsonl; ``html``: index.html; ``run``: run.json, written last."""
+    go to rejected.jsonl; ``html``: index.html; ``files``: other outputs by name (report.pdf);
+    ``run``: run.json, written last."""
     out = Path(out)
     check_out_dir(out)
     with output_lock(out):
@@ -142,6 +144,8 @@ def write_run(out: Path, *, run: dict, tables: dict[str, pd.DataFrame], unknown_
                 ingest.write_rejected(staging)
             if html is not None:
                 (staging / "index.html").write_text(html, encoding="utf-8")
+            for name, data in (files or {}).items():
+                (staging / name).write_bytes(data)
             (staging / COMPLETION_MARK).write_text(json.dumps(run, indent=2) + "\n")
             for path in staging.iterdir():
                 with path.open("rb") as fh:
@@ -172,9 +176,11 @@ def new_run_id() -> str:
     return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
 
 
-def write_result(result, out: Path, inputs: Iterable[Path] | None = None, render=None) -> Path:
+def write_result(result, out: Path, inputs: Iterable[Path] | None = None, render=None,
+                 files: dict[str, bytes] | None = None) -> Path:
     """Write a ScoreResult's tables, rejected records, unknown actors and run.json (and index.html,
-    ``render(result, run)``, for a report) through ``write_run``; return ``out``."""
+    ``render(result, run)``, for a report) through ``write_run``; return ``out``. A run with a history
+    (engine/history.py) also writes alerts.jsonl (one JSON object per line) and records the history in run.json."""
     inputs = list(inputs or [])
     check_out_dir(out, inputs)
     counts = {"documents": result.extraction.n_documents, "signals": len(result.signals),
@@ -182,9 +188,14 @@ def write_result(result, out: Path, inputs: Iterable[Path] | None = None, render
     run = run_record(run_id=result.run_id, started=result.started, seconds=result.seconds, config=result.config,
                      extraction=result.extraction, ingest=result.ingest, inputs=inputs, counts=counts,
                      dates=result.signals["date"])
+    if getattr(result, "history", None) is not None:
+        run["history"] = result.history
+    if getattr(result, "alerts", None) is not None:
+        lines = "".join(json.dumps(alert, ensure_ascii=False) + "\n" for alert in result.alerts)
+        files = {**(files or {}), "alerts.jsonl": lines.encode("utf-8")}
     return write_run(out, run=run, tables={name: getattr(result, name) for name in TABLES},
                      unknown_actors=result.extraction.unknown_actors, ingest=result.ingest,
-                     html=render(result, run) if render else None)
+                     html=render(result, run) if render else None, files=files)
 
 
 def run_record(*, run_id: str, started: str, seconds: float, config, extraction, ingest=None,
