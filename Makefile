@@ -74,8 +74,13 @@ train: venv
 evaluate-model: venv
 	$(BIN)/escalation evaluate-model --events $(SHARED)/data/events/icews18_full.csv.gz --long-range $(SHARED)/data/events/icews0515_sample.csv.gz
 
+# Renders the top of the seed report (the brief) in headless Chromium into a file that is not committed;
+# the README's image changes only on purpose: make screenshot SCREENSHOT=reports/seed/screenshot.png
+SCREENSHOT ?= reports/seed/screenshot-latest.png
 screenshot: report
-	$(BIN)/python -m engine.report.screenshot reports/seed/index.html reports/seed/screenshot.png
+	$(BIN)/python -m engine.report.screenshot reports/seed/index.html $(SCREENSHOT)
 
+# Keeps the committed README screenshot (reports/seed/screenshot.png).
 clean:
-	rm -rf $(VENV) reports/seed
+	rm -rf $(VENV)
+	find reports/seed -mindepth 1 ! -name screenshot.png -exec rm -rf {} +
