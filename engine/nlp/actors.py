@@ -53,7 +53,7 @@ class ActorMention:
     end: int
     head: int  # token index of the mention's syntactic head
     text: str
-    via: str  # name | demonym | country+role | role+place | anaphora | reference
+    via: str  # name | demonym | country+role | role+place | anaphora | reference | proxy | place
     antecedent_sent: int = -1  # for references: sentence index of the mention referred to
 
 
@@ -86,6 +86,9 @@ class ActorResolver:
         self.names = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.exact = PhraseMatcher(nlp.vocab, attr="ORTH")
         self.roles = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.places = PhraseMatcher(nlp.vocab, attr="LOWER")
+        for place, country in dictionary.places.items():
+            self.places.add(f"place:{country}", [nlp.make_doc(place)])
         for alias, code in dictionary.names.items():
             short_caps = alias.isupper() and len(alias.replace(".", "")) <= 4
             (self.exact if short_caps else self.names).add(f"name:{code}", [nlp.make_doc(alias)])
@@ -100,6 +103,9 @@ class ActorResolver:
     def __call__(self, doc: Doc) -> Doc:
         vocab = doc.vocab
         named = [Span(doc, s, e, label=vocab.strings[k]) for k, s, e in self.names(doc) + self.exact(doc)]
+        # a place counts only written as a name ("Basra", not "basra"), and a name wins over a place
+        named += [Span(doc, s, e, label=vocab.strings[k]) for k, s, e in self.places(doc)
+                  if doc[s].is_title or doc[s].is_upper]
         named = filter_spans(named)
         roles = filter_spans([Span(doc, s, e, label=vocab.strings[k]) for k, s, e in self.roles(doc)])
         covered = {i for span in named for i in range(span.start, span.end)}
@@ -112,6 +118,9 @@ class ActorResolver:
         for span in named:
             kind, _, code = span.label_.partition(":")
             if kind == "ignore" or span.start in part_of_other_name:
+                continue
+            if kind == "place":  # territory, not an actor: "strikes near Basra"
+                mentions.append(ActorMention(code, span.start, span.end, span.root.i, span.text, "place"))
                 continue
             role = self._role_after(doc, span, role_at, covered) if self.dictionary.is_state(code) else None
             if role is not None:
@@ -264,8 +273,9 @@ class ActorResolver:
         k = 0
         for tok in doc:
             while k < len(pending) and pending[k].start < tok.i:
-                seen.append(pending[k])
-                last[self.kind(pending[k].code)] = pending[k]
+                if pending[k].via != "place":  # a place is no antecedent for "it" or "the group"
+                    seen.append(pending[k])
+                    last[self.kind(pending[k].code)] = pending[k]
                 k += 1
             if tok.ent_type_ == "PERSON" and tok.ent_iob_ == "B":
                 last_person = tok.i

@@ -85,6 +85,7 @@ class SentenceGate:
         self.words = trigger_word_forms(nlp, detector.lexicon.triggers)
         self.names: PhraseMatcher = resolver.names
         self.exact: PhraseMatcher = resolver.exact
+        self.places: PhraseMatcher = resolver.places
         self.sentencizer = Sentencizer()
         # words that can stand for an actor named elsewhere: pronouns, and the dictionary's role nouns
         self.references = REFERENCE_WORDS | {w.lower() for nouns in resolver.dictionary.roles.values()
@@ -104,7 +105,8 @@ class SentenceGate:
     def select(self, text: str) -> GatedText | None:
         """The kept sentences, or None when every sentence is kept (the text is parsed as it is)."""
         doc = self._split(self.tokenizer(text))
-        named = {start for _, start, _ in self.names(doc)} | {start for _, start, _ in self.exact(doc)}
+        named = ({start for _, start, _ in self.names(doc)} | {start for _, start, _ in self.exact(doc)}
+                 | {start for _, start, _ in self.places(doc)})
         spans, has_trigger, has_actor, has_reference = [], [], [], []
         for sent in doc.sents:
             if not sent.text.strip():

@@ -18,7 +18,7 @@ from engine.yamlio import DuplicateKeyError, line_of, load_yaml
 
 CODE_RE = re.compile(r"^[A-Z]{3}[A-Z]*$|^---[A-Z]*$")
 ARMED_GROUP_ROLES = frozenset({"UAF", "REB"})
-ACTOR_FIELDS = {"code", "name", "country", "parent", "proxy_of", "names", "demonyms", "people"}
+ACTOR_FIELDS = {"code", "name", "country", "parent", "proxy_of", "names", "demonyms", "people", "places"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ class ActorDictionary:
     demonyms: dict[str, str]  # demonym -> country code
     roles: dict[str, list[str]]  # role suffix -> role nouns
     ignore: list[str]
+    # city or region -> country code: territory an attack can hit or be launched from, never an actor
+    places: dict[str, str] = field(default_factory=dict)
 
     def get(self, code: str) -> Actor | None:
         return self.actors.get(code)
@@ -181,7 +183,8 @@ def check_actor_file(path: str | Path) -> tuple[ActorDictionary | None, list[str
     ignore = [str(x) for x in data.get("ignore") or []]
     analyst = _actor_entries(path, data["actors"] or [], problems, generated=False)
     analyst_codes = {e.code for e in analyst}
-    generated = [e for e in _included_actor_entries(path, data, problems) if e.code not in analyst_codes]
+    included = _included_actor_entries(path, data, problems)
+    generated = [e for e in included if e.code not in analyst_codes]
     entries: dict[str, _ActorEntry] = {}
     for entry in analyst + generated:
         entries[entry.code] = entry  # a duplicate is reported above; the last one stands
@@ -189,6 +192,7 @@ def check_actor_file(path: str | Path) -> tuple[ActorDictionary | None, list[str
     actors: dict[str, Actor] = {}
     names: dict[str, str] = {}
     demonyms: dict[str, str] = {}
+    places: dict[str, str] = {}
 
     def add_name(name: str, code: str, where: Path, line: int) -> None:
         key = name.strip()
@@ -249,11 +253,19 @@ def check_actor_file(path: str | Path) -> tuple[ActorDictionary | None, list[str
                                              f"demonym {dem!r} already belongs to {owner}"))
                     continue
             demonyms[dem] = target
+    # places: the analysts' first, then the generated ones, also of codes the analysts redefine (their
+    # cities stay theirs); a name or demonym is an actor, not only a place
+    for entry in analyst + included:
+        for place in entry.data.get("places") or []:
+            owner = actors.get(entry.code)
+            places.setdefault(str(place), (owner.country if owner else "") or entry.code)
+    actor_keys = {_name_key(n) for n in list(names) + list(demonyms) + ignore}
+    places = {p: c for p, c in places.items() if _name_key(p) not in actor_keys}
     for code, entry in entries.items():
         e = entry.data
         if "country" in e and e["country"] and not CODE_RE.match(str(e["country"])):
             problems.append(_problem(entry.path, line_of(e, "country", entry.line), code, "country must be a code"))
-    dictionary = ActorDictionary(path, actors, names, demonyms, roles, ignore)
+    dictionary = ActorDictionary(path, actors, names, demonyms, roles, ignore, places)
     return (dictionary if not problems else None), problems
 
 

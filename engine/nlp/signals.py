@@ -89,6 +89,7 @@ class _Actors:
     nearest: bool = False  # not read from the parse: the nearest actor of the sentence (a fallback)
     unnamed: bool = False  # the parse names who it is ("the militias") but no actor matches: do not guess
     first_person: bool = False  # "we will strike": the speaker's own plan
+    place: bool = False  # a city or region: a target or a launch point, never a source
     basis: str = "parse"  # how it was found: parse | reference | nearest | counterpart | earlier-event
     antecedent: int = -1  # sentence index the actor was taken from, when another sentence
 
@@ -307,7 +308,8 @@ class SignalDetector:
             return {self.actors.unit_of(c) for c in codes}
 
         if not source and not source.unnamed:
-            before = [m for m in mentions if m.end <= span.start and self.actors.unit_of(m.code) not in units(target.codes)]
+            before = [m for m in mentions if m.end <= span.start and m.via != "place"
+                      and self.actors.unit_of(m.code) not in units(target.codes)]
             if before:
                 source = _Actors([before[-1].code], before[-1].text, True, True, basis="nearest")
         if not target and not target.unnamed and len(source.codes) < 2:  # two sources: a reciprocal event
@@ -465,7 +467,7 @@ class SignalDetector:
         if codes:
             referred = bool(m and m.via in ("anaphora", "reference"))
             return _Actors(codes, m.text if m else tok.text, referred, basis="reference" if referred else "parse",
-                           antecedent=m.antecedent_sent if referred else -1)
+                           antecedent=m.antecedent_sent if referred else -1, place=bool(m and m.via == "place"))
         if depth > 2:
             return NONE
         lower = tok.lower_
@@ -532,6 +534,10 @@ class SignalDetector:
         return NONE
 
     def _source(self, head: Token, speaker: _Actors, signal: str = "") -> _Actors:
+        found = self._source_actors(head, speaker, signal)
+        return NONE if found.place else found  # "Basra was hit": a place is hit, it does not act
+
+    def _source_actors(self, head: Token, speaker: _Actors, signal: str = "") -> _Actors:
         found = self._own_source(head, speaker, signal)
         if found or head.pos_ not in NOMINAL:
             return found
