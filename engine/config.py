@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engine.errors import ConfigError, did_you_mean
-from engine.formula import ScoreFormula, check_formula
+from engine.formula import LEVELS, ScoreFormula, check_formula
 from engine.nlp.lexicon import ActorDictionary, load_actors
 from engine.paths import (
     ACTORS_NAME,
@@ -120,17 +120,20 @@ class RunConfig:
     # folder, the hash of its *.yaml files
     rules_sha256: str = ""
     _model: Any = field(default=None, repr=False)
+    level: str = "unit"  # pairs of units (a state's organs rolled into it) or "organ" (actors as extracted)
 
     @classmethod
     def build(cls, rules: str | Path | list[LoadedRule] | None = None, *,
               actors: str | Path | ActorDictionary | None = None, signals: str | Path | None = None,
               bands: str | Path | ScoreFormula | None = None, cameo_mapping: str | Path | dict | None = None,
-              model: str | Path | Any | None = None, granularity: str = "week") -> RunConfig:
+              model: str | Path | Any | None = None, granularity: str = "week", level: str = "unit") -> RunConfig:
         """The configuration of a rules folder (default: ``engine.paths.RULES_DIR``), with any part
         replaced by a built object or another file. ``rules`` may also be one rule file or a list of
         loaded rules (the other parts then come from the default folder)."""
         if granularity not in GRANULARITIES:
             raise ConfigError(f"unknown window {granularity!r} (day, week or month)")
+        if level not in LEVELS:
+            raise ConfigError(f"unknown level {level!r} ({' or '.join(LEVELS)})")
         folder = RULES_DIR
         if isinstance(rules, str | Path) and Path(rules).is_dir():
             folder = Path(rules)
@@ -185,7 +188,8 @@ class RunConfig:
         if model_path is not None:
             hashes[str(model_path)] = sha256_of(model_path)
         return cls(folder, loaded_rules, actor_dict, formula, mapping, actors_path, signals_path, bands_path,
-                   mapping_path, model_path, granularity, tuple(defaulted), hashes, combined.hexdigest(), built_model)
+                   mapping_path, model_path, granularity, tuple(defaulted), hashes, combined.hexdigest(), built_model,
+                   level=level)
 
     @property
     def model(self):
@@ -209,7 +213,7 @@ class RunConfig:
 
     def describe(self) -> dict:
         """What run.json records of the configuration: each file with its sha256."""
-        return {"rules_dir": str(self.rules_dir), "window": self.granularity,
+        return {"rules_dir": str(self.rules_dir), "window": self.granularity, "level": self.level,
                 "files": [{"path": p, "sha256": h} for p, h in self.hashes.items()],
                 "defaulted": list(self.defaulted), "n_rules": len(self.rules)}
 
@@ -235,6 +239,9 @@ def check_folder(path: str | Path) -> tuple[list[Problem], dict[str, int]]:
             problems += [Problem.parse(p) for p in found]
             if part == "actors" and built is not None:
                 counts["actors"] = len(built.actors)
+                from engine.rules.models import check_rule_codes
+
+                problems += check_rule_codes(rules, built.actors)  # codes in the rules' conditions
             if part == "signals" and built is not None:
                 counts["triggers"] = len(built.triggers)
     return problems, counts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -315,3 +316,187 @@ def test_rule_examples_may_assert_the_points(tmp_path):
     _write(tmp_path, POINTS.replace("type: THREATEN}]}]", "type: THREATEN}], points: 1}]"))
     _, problems = check_rules(tmp_path)
     assert any(":11: recent-attack:" in p and "'points' only applies to a 'fires' example" in p for p in problems), problems
+
+
+# --------------------------------------------------------------------------- rules that can say more
+MORE = """\
+rules:
+  - id: repeated-threats
+    description: Two threats or more in a window, carried out or announced.
+    status: experimental
+    when:
+      signal: {type: THREATEN, mode: [actual, planned], min_count: 2}
+    then: {add: 5}
+    examples:
+      fires: [{signals: [{source: IRN, target: ISR, type: THREATEN},
+                         {source: IRN, target: ISR, type: THREATEN, status: planned, day: 1}]}]
+      quiet: [{signals: [{source: IRN, target: ISR, type: THREATEN}]}]
+
+  - id: iran-against-armed-groups
+    description: Iran or one of its organs mobilising against an armed group.
+    when:
+      signal: {type: MOBILIZE, source: IRN, target_kind: armed_group}
+    then: {add: 4}
+    examples:
+      fires: [{signals: [{source: IRNMIL, target: IRQUAF, type: MOBILIZE}]}]
+      quiet:
+        - {signals: [{source: IRNMIL, target: IRQ, type: MOBILIZE}]}
+        - {signals: [{source: ISR, target: IRQUAF, type: MOBILIZE}]}
+
+  - id: claimed-attack
+    description: An attack its author claims, reported with good confidence.
+    when:
+      signal: {type: ATTACK, reported_by: source, min_confidence: 0.7}
+    then: {add: 6}
+    examples:
+      fires: [{signals: [{source: IRN, target: ISR, type: ATTACK, reported_by: IRNMIL, confidence: 0.8}]}]
+      quiet:
+        - {signals: [{source: IRN, target: ISR, type: ATTACK, reported_by: ISR, confidence: 0.8}]}
+        - {signals: [{source: IRN, target: ISR, type: ATTACK, reported_by: IRN, confidence: 0.5}]}
+        - {signals: [{source: IRN, target: ISR, type: ATTACK, confidence: 0.9}]}
+
+  - id: state-threat-then-armed-group-attacks
+    description: A state's threat answered by repeated attacks from an armed group.
+    when:
+      sequence:
+        - {type: THREATEN, source_kind: state, reported_by: [none, third-party, unnamed]}
+        - {type: ATTACK, direction: reverse, source_kind: armed_group, min_count: 2}
+      within_days: 14
+    then: {add: 7}
+    examples:
+      fires: [{signals: [{source: ISR, target: LBNHEZ, type: THREATEN, day: 0, reported_by: reportedly},
+                         {source: LBNHEZ, target: ISR, type: ATTACK, day: 2},
+                         {source: LBNHEZ, target: ISR, type: ATTACK, day: 3, status: planned}],
+               pair: [LBNHEZ, ISR]}]
+      quiet: [{signals: [{source: ISR, target: LBNHEZ, type: THREATEN, day: 0},
+                         {source: LBNHEZ, target: ISR, type: ATTACK, day: 2}], pair: [LBNHEZ, ISR]}]
+"""
+
+
+def _hits_of(rules, rows, engine="durable"):
+    from engine.rules.reference import run_rules_plain
+
+    facts = signal_groups(_signals(rows), load_actors(ACTORS_FILE), "week", dt.date(2024, 11, 1))
+    return (run_rules if engine == "durable" else run_rules_plain)(rules, facts)
+
+
+def test_new_conditions_examples_pass(tmp_path):
+    _write(tmp_path, MORE)
+    rules, problems = check_rules(tmp_path)
+    assert problems == []
+    results = run_examples(rules, load_actors(ACTORS_FILE))
+    assert all(r.passed for r in results), [r for r in results if not r.passed]
+
+
+def test_min_count_counts_across_the_listed_modes(tmp_path):
+    """One past and one planned threat make two: before, min_count counted one signal group (one
+    type, mode and launch point), so this rule never fired."""
+    _write(tmp_path, MORE)
+    rules = [r for r in load_rules(tmp_path) if r.id == "repeated-threats"]
+    rows = [{"source": "IRN", "target": "ISR", "signal": "THREATEN", "date": "2024-11-04"},
+            {"source": "IRN", "target": "ISR", "signal": "THREATEN", "date": "2024-11-05", "status": "planned"}]
+    for engine in ("durable", "plain"):
+        hits = _hits_of(rules, rows, engine)
+        assert sorted(h.signal_ids for h in hits) == ["s0", "s1"], engine  # both groups credited
+        assert _hits_of(rules, rows[:1], engine) == []
+        # another week, another pair or a negated threat does not count
+        other = [dict(rows[1], date="2024-11-12"), dict(rows[1], target="USA"), dict(rows[1], negated=True)]
+        for extra in other:
+            assert _hits_of(rules, [rows[0], extra], engine) == [], (engine, extra)
+
+
+def test_actor_kind_confidence_and_reporter_conditions(tmp_path):
+    _write(tmp_path, MORE)
+    rules = load_rules(tmp_path)
+    base = {"source": "IRNMIL", "target": "IRQUAF", "signal": "MOBILIZE", "date": "2024-11-04"}
+    fired = lambda rows: {(h.rule_id, h.source, h.target) for h in _hits_of(rules, rows)}  # noqa: E731
+    assert fired([base]) == {("iran-against-armed-groups", "IRNMIL", "IRQUAF")}
+    assert fired([dict(base, target="LBNHEZ")]) == {("iran-against-armed-groups", "IRNMIL", "LBNHEZ")}
+    assert fired([dict(base, target="IRQ")]) == set()  # a state, not an armed group
+    assert fired([dict(base, source="IRQUAF", target="LBNHEZ")]) == set()
+    attack = {"source": "IRN", "target": "ISR", "signal": "ATTACK", "date": "2024-11-04", "confidence": 0.8}
+    assert ("claimed-attack", "IRN", "ISR") in fired([dict(attack, reported_by="IRN")])
+    assert ("claimed-attack", "IRN", "ISR") in fired([dict(attack, reported_by="USA;IRNGOV")])
+    for said in ("", "ISR", "USA", "reportedly"):
+        assert ("claimed-attack", "IRN", "ISR") not in fired([dict(attack, reported_by=said)]), said
+    assert ("claimed-attack", "IRN", "ISR") not in fired([dict(attack, reported_by="IRN", confidence=0.6)])
+
+
+def test_rule_status_is_carried_into_rule_hits(tmp_path):
+    _write(tmp_path, MORE)
+    rules = load_rules(tmp_path)
+    assert {r.id: r.rule.status for r in rules}["repeated-threats"] == "experimental"
+    assert {r.id: r.rule.status for r in rules}["claimed-attack"] == "stable"  # the default
+    rows = [{"source": "IRN", "target": "ISR", "signal": "THREATEN", "date": "2024-11-04"},
+            {"source": "IRN", "target": "ISR", "signal": "THREATEN", "date": "2024-11-05", "status": "planned"},
+            {"source": "IRN", "target": "ISR", "signal": "ATTACK", "date": "2024-11-05", "reported_by": "IRN"}]
+    table = eng.hits_table(_hits_of(rules, rows), "run")
+    status = dict(zip(table["rule_id"], table["rule_status"], strict=False))
+    assert status == {"repeated-threats": "experimental", "claimed-attack": "stable"}
+    assert all("[experimental]" in e for e in table.loc[table["rule_id"] == "repeated-threats", "explanation"])
+
+
+BROKEN_MORE = [
+    ("unknown unit kind", ("target_kind: armed_group}", "target_kind: armed_grop}"), 16,
+     "unknown unit kind 'armed_grop' (did you mean 'armed_group'?)"),
+    ("lower-case code", ("source: IRN, target_kind", "source: irn, target_kind"), 16, "did you mean 'IRN'?"),
+    ("unknown reporter", ("reported_by: source,", "reported_by: sorce,"), 27, "unknown reporter 'sorce' (did you mean 'source'?)"),
+    ("confidence out of range", ("min_confidence: 0.7", "min_confidence: 7"), 27, "less than or equal to 1"),
+    ("unknown rule status", ("status: experimental", "status: experimentl"), 4,
+     "unknown rule status 'experimentl' (did you mean 'experimental'?)"),
+    ("misspelt field", ("min_count: 2}", "min_cont: 2}"), 6, "unknown field 'min_cont' (did you mean 'min_count'?)"),
+]
+
+
+@pytest.mark.parametrize("what,change,line,text", BROKEN_MORE, ids=[b[0] for b in BROKEN_MORE])
+def test_new_fields_are_checked_with_file_line_and_did_you_mean(tmp_path, what, change, line, text):
+    old, new = change
+    assert old in MORE
+    path = _write(tmp_path, MORE.replace(old, new, 1))
+    _, problems = check_rules(tmp_path)
+    assert any(p.startswith(f"{path}:{line}:") and text in p for p in problems), problems
+
+
+def test_durable_rules_and_plain_python_agree_on_the_new_conditions(tmp_path):
+    """The shipped rules plus rules using every new condition, on many pairs with reporters."""
+    from engine.rules.reference import run_rules_plain
+
+    _write(tmp_path, MORE)
+    all_rules = load_rules(RULES_DIR) + load_rules(tmp_path)
+    signals = _many_pairs(4000, seed=11)
+    rng = np.random.default_rng(5)
+    signals["reported_by"] = rng.choice(["", "", "IRN", "ISR", "USA;IRQ", "reportedly", "LBNHEZ"], len(signals))
+    signals.loc[rng.random(len(signals)) < 0.2, "target"] = "LBNHEZ"
+    signals = signals[signals["source"] != signals["target"]]
+    facts = signal_groups(signals, load_actors(ACTORS_FILE), "week")
+    key = lambda hits: sorted((h.rule_id, h.source, h.target, h.window_start, h.contribution, h.signal_ids)  # noqa: E731
+                              for h in hits)
+    durable = key(run_rules(all_rules, facts))
+    new_ids = {r.id for r in load_rules(tmp_path)}
+    assert {h[0] for h in durable} >= new_ids - {"state-threat-then-armed-group-attacks"}
+    assert durable == key(run_rules_plain(all_rules, facts))
+
+
+def test_rules_check_knows_the_actor_codes_of_conditions(tmp_path):
+    from engine.config import check_folder
+
+    shutil.copy(ACTORS_FILE, tmp_path / "actors.yaml")
+    shutil.copytree(ACTORS_FILE.parent / "generated", tmp_path / "generated")
+    path = _write(tmp_path, MORE.replace("source: IRN, target_kind", "source: IRNMLI, target_kind"))
+    problems, _ = check_folder(tmp_path)
+    assert [p for p in problems if p.startswith(f"{path}:16: iran-against-armed-groups:")] == [
+        f"{path}:16: iran-against-armed-groups: when.signal.source: unknown actor code 'IRNMLI' (did you mean 'IRNMIL'?)"]
+    _write(tmp_path, MORE)
+    assert check_folder(tmp_path)[0] == []
+
+
+def test_committed_json_schema_is_current():
+    """rules/scoring/rules.schema.json is what `escalation rules schema` prints (regenerate with
+    `escalation rules schema --out rules/scoring/rules.schema.json`)."""
+    import json
+
+    from engine.paths import SHIPPED_RULES_DIR
+    from engine.rules.models import json_schema
+
+    committed = json.loads((SHIPPED_RULES_DIR / "scoring" / "rules.schema.json").read_text())
+    assert committed == json_schema()

@@ -38,8 +38,11 @@ from engine.errors import RuleActionError
 from engine.rules.compile import (
     CONDITION_FIELDS,
     MATCHED_FIELDS,
+    annotate_counts,
     compile_condition,
     compile_rule,
+    condition_fields,
+    matched_fields,
     matches,
 )
 from engine.rules.facts import day_number, session_of, signal_groups
@@ -50,7 +53,7 @@ from engine.windows import window_of
 _run_counter = itertools.count()
 
 __all__ = ["ACTION_BATCH", "BLOCK_DAYS", "CONDITION_FIELDS", "MATCHED_FIELDS", "PAIRS_PER_RULESET", "Hit",
-           "HitRecorder", "RuleRun", "compile_condition", "compile_rule", "contribution_of", "day_number",
+           "HitRecorder", "RuleRun", "annotate_counts", "compile_condition", "compile_rule", "contribution_of", "day_number",
            "hits_table", "matches", "run_rules", "session_of", "signal_groups", "window_of"]
 
 
@@ -121,8 +124,11 @@ class RuleRun:
         block_start: dict[int, int] = {}  # the first window day of each block
         window_days: dict[str, int] = {}
         wanted: dict[tuple, bool] = {}  # many facts look alike to the conditions: test each look once
+        count_keys = annotate_counts(self.conditions, facts)  # min_count: totals across groups
+        fields = condition_fields(self.conditions) + tuple(count_keys)
+        looks = matched_fields(self.conditions) + tuple(count_keys)
         for k, fact in enumerate(facts):
-            look = tuple(fact[key] for key in MATCHED_FIELDS)
+            look = tuple(tuple(v) if isinstance(v := fact[key], list) else v for key in looks)
             if look not in wanted:
                 wanted[look] = any(matches(cond, fact) for cond in self.conditions)
             if not wanted[look]:
@@ -131,7 +137,7 @@ class RuleRun:
                 fact = dict(fact, id=k)
             self.full[fact["id"]] = fact
             # the engine gets only what conditions read; actions look the full fact up by id
-            slim = {key: fact[key] for key in CONDITION_FIELDS}
+            slim = {key: fact[key] for key in fields}
             slim["sid"] = session_of(fact)
             wstart = fact["window_start"]
             if wstart not in window_days:

@@ -8,6 +8,7 @@ and a rule session is a pair of *units* (``session_of``).
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,38 @@ EPOCH = dt.date(1970, 1, 1)
 
 def day_number(date: dt.date) -> int:
     return (date - EPOCH).days
+
+
+_STATE_CODE = re.compile(r"^[A-Z]{3}$")
+_CODES = re.compile(r"^[A-Z][A-Z0-9]{1,15}(;[A-Z][A-Z0-9]{1,15})*$")
+
+
+def unit_kind(actors: ActorDictionary, unit: str) -> str:
+    """The kind of a unit (``ActorDictionary.unit_of``): ``state`` (a country; its organs are its
+    unit), ``armed_group`` (an actor with a country that is not itself: militias, proxies, ISIL),
+    ``international`` (no country: UN, NATO), ``unknown``. A code the dictionary lacks is a state
+    when it has three capital letters (ICEWS countries), otherwise unknown."""
+    actor = actors.get(unit)
+    if actor is None:
+        return "state" if _STATE_CODE.match(unit) else "unknown"
+    if not actor.country:
+        return "international"
+    return "state" if actor.country == unit and _STATE_CODE.match(unit) else "armed_group"
+
+
+def reporter_tokens(reported_by: str, source_unit: str, target_unit: str, unit_of) -> list[str]:
+    """What a signal's ``reported_by`` says for the rules' ``reported_by`` condition: ``none`` when
+    it is empty; otherwise ``any`` plus, for actor codes, the codes and ``source`` / ``target`` /
+    ``third-party`` (by unit), and for words ("reportedly", "officials") ``unnamed``."""
+    if not reported_by:
+        return ["none"]
+    if not _CODES.match(reported_by):
+        return ["any", "unnamed"]
+    tokens = ["any"]
+    for code in reported_by.split(";"):
+        unit = unit_of(code)
+        tokens += [code, "source" if unit == source_unit else "target" if unit == target_unit else "third-party"]
+    return tokens
 
 
 def signal_groups(signals: pd.DataFrame, actors: ActorDictionary, granularity: str = "week",
@@ -48,6 +81,8 @@ def signal_groups(signals: pd.DataFrame, actors: ActorDictionary, granularity: s
         "location": df["location"].to_numpy(dtype=object), "status": status,
         "_day": np.array([day_number(d) for d in days], dtype=np.int64)[date_index],
         "intensity": df["intensity"].to_numpy(dtype=float), "confidence": df["confidence"].to_numpy(dtype=float),
+        "_reported_by": (df["reported_by"].fillna("").astype(str).to_numpy(dtype=object) if "reported_by" in df
+                         else np.full(len(df), "", dtype=object)),
     })
     work["_weight"] = work["intensity"] * work["confidence"]
     keys = ["source", "target", "_wstart", "_wend", "signal", "_mode", "location"]
@@ -66,10 +101,20 @@ def signal_groups(signals: pd.DataFrame, actors: ActorDictionary, granularity: s
     tally = np.zeros((len(groups), len(status_names)), dtype=np.int64)
     np.add.at(tally, (group_of_row, status_of_row), 1)
     groups["status"] = status_names[tally.argmax(axis=1)].astype(object)
+    # who reported the group's signals: the union of its signals' reporter tokens (reporter_tokens)
+    said = work["_reported_by"].to_numpy(dtype=object)
+    reporters_of_group: dict[int, list[str]] = {}  # groups whose signals were all stated as fact: none
+    if (said != "").any():
+        reporter_names, reporter_of_row = np.unique(said.astype(str), return_inverse=True)
+        combined = np.unique(group_of_row.astype(np.int64) * len(reporter_names) + reporter_of_row)
+        for g, r in zip((combined // len(reporter_names)).tolist(), (combined % len(reporter_names)).tolist(),
+                        strict=True):
+            reporters_of_group.setdefault(g, []).append(str(reporter_names[r]))
     groups = groups.reset_index()
     codes = set(groups["source"]) | set(groups["target"])
     country = {c: actors.country_of(c) or c for c in codes}
     unit = {c: actors.unit_of(c) for c in codes}
+    kind = {u: unit_kind(actors, u) for u in set(unit.values())}
     patron = {c: actors.patron_of(c) for c in codes}
     end_day = {end.isoformat(): day_number(end) for _, end in spans}
     facts = []
@@ -77,11 +122,15 @@ def signal_groups(signals: pd.DataFrame, actors: ActorDictionary, granularity: s
     columns = [groups[c].tolist() for c in ["source", "target", "signal", "_mode", "status", "location", "count",
                                               "intensity", "confidence", "weight", "first_day", "last_day",
                                               "_wstart", "_wend", "signal_ids"]]
-    for (source, target, signal, mode, status_, loc, count, intensity, confidence, weight, first_day, last_day,
-         wstart, wend, ids) in zip(*columns, strict=True):
+    for g, (source, target, signal, mode, status_, loc, count, intensity, confidence, weight, first_day, last_day,
+            wstart, wend, ids) in enumerate(zip(*columns, strict=True)):
         src_country, tgt_country, src_patron = country[source], country[target], patron[source]
+        reporters = (sorted({t for said in reporters_of_group[g]
+                             for t in reporter_tokens(said, unit[source], unit[target], actors.unit_of)})
+                     if g in reporters_of_group else ["none"])
         facts.append({
             "source": source, "target": target, "source_unit": unit[source], "target_unit": unit[target],
+            "source_kind": kind[unit[source]], "target_kind": kind[unit[target]], "reporters": reporters,
             "source_country": src_country, "target_country": tgt_country, "source_patron": src_patron,
             "target_patron": patron[target], "source_is_proxy": bool(src_patron), "type": signal, "mode": mode,
             "negated": mode == "negated", "hypothetical": mode == "hypothetical", "status": status_,

@@ -26,6 +26,7 @@ class Hit:
     explanation: str
     band_floor: str = ""
     band_cap: str = ""
+    rule_status: str = "stable"  # the rule's status: stable or experimental
 
 
 def contribution_of(rule: Rule, facts: list[dict]) -> tuple[float, str]:
@@ -86,8 +87,10 @@ class HitRecorder:
             bands += f"; band at least {rule.then.band_floor}"
         if rule.then.band_cap:
             bands += f"; band at most {rule.then.band_cap}"
+        if rule.status != "stable":
+            text += f" [{rule.status}]"
         hit = Hit(rule.id, source, target, last["window_start"], last["window_end"], points, ids, text + bands,
-                  rule.then.band_floor or "", rule.then.band_cap or "")
+                  rule.then.band_floor or "", rule.then.band_cap or "", rule.status)
         old = self.hits.get(key)
         if old is not None:
             # whatever the firing order: the largest contribution (ties: the first explanation in
@@ -106,6 +109,6 @@ def hits_table(hits: list[Hit], run_id: str) -> pd.DataFrame:
     rows = [{"run_id": run_id, "source": h.source, "target": h.target, "window_start": h.window_start,
              "window_end": h.window_end, "rule_id": h.rule_id, "contribution": h.contribution,
              "signal_ids": h.signal_ids, "explanation": h.explanation, "band_floor": h.band_floor,
-             "band_cap": h.band_cap} for h in hits]
+             "band_cap": h.band_cap, "rule_status": h.rule_status} for h in hits]
     df = pd.DataFrame(rows).sort_values(["source", "target", "window_start", "rule_id"]).reset_index(drop=True)
     return validate(RuleHitsTable, df, "rule_hits")

@@ -6,6 +6,8 @@ A rule file is ``{rules: [rule, ...]}``. A rule::
     description: ...
     when:
       signal: {type: [THREATEN], negated: false}        # one signal group, or
+                                                        # (also: source, target, source_kind, target_kind,
+                                                        # min_confidence, reported_by, min_count, ...)
       sequence:                                         # two or more, correlated on the pair
         - {type: MOBILIZE}
         - {type: [THREATEN, ATTACK], direction: same}   # same | reverse (B->A)
@@ -16,6 +18,7 @@ A rule file is ``{rules: [rule, ...]}``. A rule::
       for_pair: {source: target, target: location}      # optional derived pair
       band_floor: ELEVATED                              # optional: the pair's band is at least this
       band_cap: HIGH                                    # optional: ... and at most this (a floor wins)
+    status: stable                                      # or experimental (carried into rule_hits)
     examples:
       fires: [{signals: [{source: IRN, target: ISR, type: MOBILIZE, day: 0}, ...]}]
       quiet: [...]
@@ -41,6 +44,30 @@ SCALES = list(get_args(Scale))
 PairField = Literal["source", "target", "location", "source_patron", "target_patron"]
 PAIR_FIELDS = list(get_args(PairField))
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{1,15}$")  # an actor code (IRN, IRNMIL, IGOUNO, ISIL)
+# the kind of a signal's *unit* (ActorDictionary.unit_of: a state organ counts as its state)
+UnitKind = Literal["state", "armed_group", "international", "unknown"]
+UNIT_KINDS = list(get_args(UnitKind))
+# who reported a signal: none (stated as fact), source / target (one of the pair's own units said
+# so), third-party (another named actor), unnamed ("reportedly", "officials said"), any (anyone),
+# or an actor code
+REPORTERS = ["none", "any", "source", "target", "third-party", "unnamed"]
+RuleStatus = Literal["stable", "experimental"]
+RULE_STATUSES = list(get_args(RuleStatus))
+
+
+def _check_codes(values, what: str, extra: list[str] = ()):
+    """Actor codes (or one of ``extra``), as a list; raise on anything else, suggesting the closest."""
+    values = [values] if isinstance(values, str) else values
+    for v in values or []:
+        if not isinstance(v, str) or not (v in extra or CODE_RE.match(v)):
+            hint = did_you_mean(v, extra) if extra else ""
+            if not hint and isinstance(v, str) and CODE_RE.match(v.upper()):
+                hint = f" (did you mean {v.upper()!r}?)"
+            raise ValueError(f"unknown {what} {v!r}" + (hint or (f" (one of {', '.join(extra)}, or an actor code "
+                                                                 "such as IRN)" if extra else
+                                                                 " (an actor code such as IRN or IRNMIL)")))
+    return values
 
 
 def _check_choices(values, allowed: list[str], what: str):
@@ -66,14 +93,44 @@ class SignalCondition(Strict):
     location: Literal["any", "none", "third-country"] | str | None = Field(
         None, description="'any' (a launch point is known), 'none', 'third-country' (neither source nor target), or a code")
     source_is_proxy: bool | None = Field(None, description="the source has a patron (proxy_of)")
-    min_count: int | None = Field(None, ge=1)
+    source: list[str] | str | None = Field(
+        None, description="the source's code(s): a code matches the actor itself and, for a state, its organs "
+                          "(IRN matches IRN and IRNMIL; IRNMIL only IRNMIL)")
+    target: list[str] | str | None = Field(None, description="the target's code(s), as for source")
+    source_kind: list[UnitKind] | UnitKind | None = Field(
+        None, description="kind of the source's unit: state (organs count as their state), armed_group, "
+                          "international, unknown")
+    target_kind: list[UnitKind] | UnitKind | None = Field(None, description="kind of the target's unit")
+    min_count: int | None = Field(
+        None, ge=1, description="at least this many signals of the pair in the window that meet the other "
+                                "conditions, counted across every type, mode and launch point listed")
     min_intensity: float | None = Field(None, ge=0, le=1)
+    min_confidence: float | None = Field(None, ge=0, le=1, description="the group's mean confidence")
+    reported_by: list[str] | str | None = Field(
+        None, description="who reported at least one signal of the group: none, any, source, target, "
+                          "third-party, unnamed, or an actor code")
     direction: Literal["same", "reverse"] = Field("same", description="in a sequence: relative to the first step")
 
     @field_validator("type", "mode", "status")
     @classmethod
     def _as_list(cls, value):
         return [value] if isinstance(value, str) else value
+
+    @field_validator("source_kind", "target_kind", mode="before")
+    @classmethod
+    def _kinds(cls, value):
+        value = [value] if isinstance(value, str) else value
+        return _check_choices(value, UNIT_KINDS, "unit kind") if isinstance(value, list) else value
+
+    @field_validator("source", "target")
+    @classmethod
+    def _codes(cls, value):
+        return _check_codes(value, "actor code")
+
+    @field_validator("reported_by")
+    @classmethod
+    def _reporters(cls, value):
+        return _check_codes(value, "reporter", REPORTERS)
 
     @field_validator("type")
     @classmethod
@@ -164,6 +221,8 @@ class ExampleSignal(Strict):
     location: str = ""
     intensity: float = Field(0.8, ge=0, le=1)
     confidence: float = Field(0.9, ge=0, le=1)
+    reported_by: str = Field("", description="speaker's actor code(s) joined by ';', or words such as "
+                                             "'reportedly'; empty: stated as fact")
     count: int = Field(1, ge=1)
 
     @field_validator("type")
@@ -196,7 +255,14 @@ class Rule(Strict):
     description: str = Field(..., min_length=5)
     when: When
     then: Then
+    status: RuleStatus = Field(
+        "stable", description="experimental: being tried out (its hits say so in rule_hits.rule_status)")
     examples: Examples
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status(cls, value):
+        return _check_choices(value, RULE_STATUSES, "rule status") if isinstance(value, str) else value
 
     @field_validator("id")
     @classmethod
@@ -214,10 +280,11 @@ class RuleFile(Strict):
 class LoadedRule:
     """A validated rule with where it came from."""
 
-    def __init__(self, rule: Rule, file: Path, line: int):
+    def __init__(self, rule: Rule, file: Path, line: int, raw=None):
         self.rule = rule
         self.file = file
         self.line = line
+        self.raw = raw  # the rule as loaded from YAML (with line numbers), for located checks
 
     @property
     def id(self) -> str:
@@ -279,8 +346,29 @@ def check_rules(path: str | Path) -> tuple[list[LoadedRule], list[Problem]]:
                 problems.append(Problem(file, line_of(entry, "id", line), rule.id, f"duplicate rule id (first at {seen[rule.id]})"))
                 continue
             seen[rule.id] = f"{file}:{line}"
-            loaded.append(LoadedRule(rule, file, line))
+            loaded.append(LoadedRule(rule, file, line, entry))
     return loaded, problems
+
+
+def check_rule_codes(rules: list[LoadedRule], codes: set[str] | dict) -> list[Problem]:
+    """Actor codes in ``source``, ``target`` and ``reported_by`` conditions that the actor dictionary
+    does not know, at their FILE:LINE, with the closest known code."""
+    problems: list[Problem] = []
+    for loaded in rules:
+        when = loaded.rule.when
+        steps = [("signal", when.signal)] if when.signal else [(("sequence", i), c) for i, c in enumerate(when.sequence)]
+        for where, cond in steps:
+            for field in ("source", "target", "reported_by"):
+                for value in getattr(cond, field) or []:
+                    if value in REPORTERS or value in codes:
+                        continue
+                    loc = ("when", *(where if isinstance(where, tuple) else (where,)), field)
+                    line = line_for(loaded.raw, loc) if loaded.raw is not None else loaded.line
+                    problems.append(Problem(loaded.file, line, loaded.id,
+                                            f"{'.'.join(map(str, loc))}: unknown actor code {value!r}"
+                                            + (did_you_mean(value, [c for c in codes if len(c) == len(value)])
+                                               or did_you_mean(value, codes) or " (not in the actor dictionary)")))
+    return problems
 
 
 def load_rules(path: str | Path) -> list[LoadedRule]:

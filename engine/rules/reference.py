@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 
-from engine.rules.compile import matches
+from engine.rules.compile import annotate_counts, matches
 from engine.rules.facts import session_of
 from engine.rules.hits import HitRecorder
 from engine.rules.models import LoadedRule, SignalCondition
@@ -25,6 +25,8 @@ def _follows(cond: SignalCondition, fact: dict, first: dict, previous: dict, wit
 def run_rules_plain(rules: list[LoadedRule], facts: list[dict]):
     """Hits of ``rules`` on ``facts``, computed in plain Python."""
     recorder = HitRecorder()
+    annotate_counts([c for r in rules for c in ([r.rule.when.signal] if r.rule.when.signal else r.rule.when.sequence)],
+                    facts)
     sessions: dict[str, list[dict]] = {}
     for fact in facts:
         sessions.setdefault(session_of(fact), []).append(fact)

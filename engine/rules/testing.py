@@ -33,7 +33,7 @@ def example_signals(example: Example) -> pd.DataFrame:
             "signal_id": f"ex{i}", "source": s.source, "target": s.target, "signal": s.type,
             "date": (EXAMPLE_START + dt.timedelta(days=s.day)).isoformat(), "negated": s.negated,
             "hypothetical": s.hypothetical, "status": s.status, "location": s.location,
-            "intensity": s.intensity, "confidence": s.confidence,
+            "intensity": s.intensity, "confidence": s.confidence, "reported_by": s.reported_by,
         })
         rows.extend(dict(rows[-1], signal_id=f"ex{i}.{k}") for k in range(1, s.count))
     return pd.DataFrame(rows)
