@@ -41,8 +41,10 @@ def _print_version(value: bool) -> None:
 def _root(version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
                                                help="Print the engine's version and exit.")] = False) -> None:
     """Escalation-risk scoring engine: news text -> actor-pair risk scores with evidence."""
-console = Console()
-err = Console(stderr=True)
+# Piped or redirected output is not cut to 80 columns: tables and FILE:LINE messages stay whole for grep.
+PIPED_WIDTH = 250
+console = Console(width=None if sys.stdout.isatty() else PIPED_WIDTH)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else PIPED_WIDTH)
 
 # Options shared by the commands that read inputs.
 Inputs = Annotated[list[Path], typer.Argument(help="Text files, folders, .jsonl or .csv files (also gzipped), or - for stdin.")]
@@ -60,6 +62,17 @@ def _window_option(value: str) -> str:
 
 
 Window = Annotated[str, typer.Option(help="Window: day, week or month.", callback=_window_option)]
+
+
+def _level_option(value: str) -> str:
+    if value not in ("unit", "organ"):
+        raise typer.BadParameter(f"{value!r} is not a level: use unit or organ")
+    return value
+
+
+Level = Annotated[str, typer.Option(help="Pairs of units (a state's organs such as IRNMIL roll into IRN; armed "
+                                         "groups and proxies stay themselves) or of organs (the actors as "
+                                         "extracted).", callback=_level_option)]
 RulesDir = Annotated[Path, typer.Option(
     help="Rules folder: scoring/*.yaml, actors.yaml, signals.yaml, bands.yaml, cameo_mapping.yaml (a file it lacks "
          "comes from the shipped rules). Default: $ESCALATION_RULES or the shipped rules/.")]
@@ -67,6 +80,16 @@ RulePath = Annotated[Path, typer.Argument(help="A rules folder or one rule file.
 SHIPPED_RULES = RULES_DIR  # engine/paths.py: the one default (honours ESCALATION_RULES)
 ModelFile = Annotated[Path, typer.Option(help="Classifier (.skops); only allow-listed types are loaded.")]
 SHIPPED_MODEL = MODEL_FILE
+# run history and executors (engine/history.py, engine/executor.py; README "Daily runs")
+HistoryFile = Annotated[Path | None, typer.Option(
+    "--history", help="Run history, one DuckDB file (created if absent): stored documents are not extracted again "
+    "and the input is scored with the stored signals; also writes alerts.jsonl. Default: off "
+    "(suggested: history/escalation.duckdb).")]
+ExecutorName = Annotated[str, typer.Option("--executor", help="Where extraction runs: local or dask.")]
+Scheduler = Annotated[str | None, typer.Option(
+    "--scheduler", help="Dask scheduler address (tcp://HOST:8786) for --executor dask; default: a LocalCluster.")]
+Workers = Annotated[int, typer.Option("--workers", min=1, help="Worker processes of the LocalCluster that "
+                                      "--executor dask starts when no --scheduler is given (1 thread each).")]
 
 
 def _date_option(value: str | None, dayfirst: bool = True) -> dt.date | None:
@@ -106,11 +129,11 @@ def _progress(total: int) -> Progress:
                     console=err, disable=total < 20 or not err.is_terminal)
 
 
-def _config(rules: Path, window: str = "week", model: Path | None = None):
+def _config(rules: Path, window: str = "week", model: Path | None = None, level: str = "unit"):
     """The run configuration of a rules folder: every file of it (see engine/config.py)."""
     from engine.config import FOLDER_FILES, RunConfig
 
-    config = RunConfig.build(rules, model=model, granularity=window)
+    config = RunConfig.build(rules, model=model, granularity=window, level=level)
     if config.defaulted:
         missing = ", ".join(FOLDER_FILES[part] for part in config.defaulted)
         err.print(f"{rules} has no {missing}: using the shipped one(s)")
@@ -125,15 +148,27 @@ def _output_folder(out: Path, inputs: list[Path]):
     return output_lock(out)
 
 
-def _extract(result: IngestResult, degraded: bool, config):
+def _executor(name: str, scheduler: str | None, workers: int, config, degraded: bool):
+    """The extraction executor (engine/executor.py): checked, and a Dask cluster reached, before any work."""
+    from engine.executor import ExtractorSpec, make_executor
+
+    spec = ExtractorSpec.of(config.actors_path, config.signals_path, degraded)
+    if name == "dask":
+        err.print(f"extraction on Dask: {scheduler or f'a LocalCluster of {workers} worker process(es)'}")
+        return make_executor(name, spec, scheduler, n_workers=workers)
+    return make_executor(name, spec, scheduler)
+
+
+def _extract(result: IngestResult, degraded: bool, config, executor=None):
     from engine.nlp.extract import get_extractor
 
     extractor = get_extractor(config.actors_path, config.signals_path, degraded=degraded)
     if extractor.model.degraded:
         err.print(f"[bold red]{extractor.model.describe()}[/bold red]")
+    extract = executor.extract if executor is not None else extractor.extract
     with _progress(len(result.documents)) as progress:
         task = progress.add_task("extracting", total=len(result.documents))
-        return extractor.extract(result.documents, progress=lambda n: progress.advance(task, n))
+        return extract(result.documents, progress=lambda n: progress.advance(task, n))
 
 
 @app.command()
@@ -146,6 +181,9 @@ def extract(
     month_first: MonthFirst = False,
     degraded: Degraded = False,
     rules: RulesDir = SHIPPED_RULES,
+    executor: ExecutorName = "local",
+    scheduler: Scheduler = None,
+    workers: Workers = 2,
 ) -> None:
     """Extract signals: writes signals.csv/.parquet, unknown_actors.csv, rejected.jsonl and run.json."""
     import time
@@ -156,7 +194,8 @@ def extract(
         config = _config(rules)
         started = dt.datetime.now(dt.UTC)
         result = _ingest(inputs, date, max_chars, out, column_map, month_first)
-        extraction = _extract(result, degraded, config)
+        with _executor(executor, scheduler, workers, config, degraded) as runner:
+            extraction = _extract(result, degraded, config, runner)
         run = run_record(run_id=new_run_id(), started=started.isoformat(timespec="seconds"),
                          seconds=round(time.time() - started.timestamp(), 2), config=config, extraction=extraction,
                          ingest=result, inputs=inputs, dates=extraction.signals["date"],
@@ -236,27 +275,52 @@ def evaluate_extraction(
         console.print(f"figures written to {json_out}")
 
 
-def _score(inputs, out, date, max_chars, window, rules, model, degraded, column_map=None, month_first=False):
+def _score(inputs, out, date, max_chars, window, rules, model, degraded, column_map=None, month_first=False,
+           level="unit", executor: str = "local", scheduler: str | None = None, workers: int = 2,
+           history: Path | None = None):
+    import contextlib
+
     from engine.scoring import Scorer
 
-    config = _config(rules, window, model)
-    result = _ingest(inputs, date, max_chars, out, column_map, month_first)
-    scorer = Scorer(config=config, degraded=degraded)
-    if scorer.extractor.model.degraded:
-        err.print(f"[bold red]{scorer.extractor.model.describe()}[/bold red]")
-    with _progress(len(result.documents)) as progress:
-        task = progress.add_task("scoring", total=len(result.documents))
-        return scorer.score([], ingest=result, progress=lambda n: progress.advance(task, n))
+    config = _config(rules, window, model, level)
+    with contextlib.ExitStack() as stack:
+        store = None
+        if history is not None:  # a foreign or corrupt file stops the run before any work
+            from engine.history import History
+
+            store = stack.enter_context(History.open(history))
+        runner = stack.enter_context(_executor(executor, scheduler, workers, config, degraded))
+        result = _ingest(inputs, date, max_chars, out, column_map, month_first)
+        scorer = Scorer(config=config, degraded=degraded)
+        if scorer.extractor.model.degraded:
+            err.print(f"[bold red]{scorer.extractor.model.describe()}[/bold red]")
+        with _progress(len(result.documents)) as progress:
+            task = progress.add_task("scoring", total=len(result.documents))
+            advance = lambda n: progress.advance(task, n)  # noqa: E731
+            if store is None:
+                return scorer.score([], ingest=result, progress=advance, extract=runner.extract)
+            from engine.history import score_with_history
+
+            scored = score_with_history(scorer, store, result.documents, ingest=result, extract=runner.extract,
+                                        inputs=inputs, progress=advance).result
+        info = scored.history
+        err.print(f"history {history}: {info['new_documents']} new, {info['revised_documents']} revised, "
+                  f"{info['stored_documents']} already stored document(s); windows from {info['scored_from']} "
+                  f"rescored; {info['changed_pair_scores']} pair score(s) added or changed; {info['alerts']} alert(s)")
+        return scored
 
 
 def _print_ranked(scored, limit: int = 15) -> None:
     ranked = scored.ranked()
-    table = Table(title=f"Top pairs ({len(ranked)} in all)")
+    as_of = f" as of the {scored.granularity} of {ranked['as_of'].iat[0]}" if len(ranked) else ""
+    table = Table(title=f"Top pairs{as_of} ({len(ranked)} in all; {scored.config.level} level)")
     for col in ("source", "target", "window", "score", "band", "change", "rules", "model p", "signals"):
         table.add_column(col)
     for r in ranked.head(limit).itertuples():
         change = "" if r.change != r.change else f"{r.change:+.1f}"  # NaN: first window of the pair
-        table.add_row(r.source, r.target, r.window_start, f"{r.score:.0f}", r.band, change, f"{r.rules_score:+.1f}",
+        # a pair not seen in the latest window: its last window, and its score decayed since
+        window = r.window_start + (f" (last seen, {r.windows_since} ago; was {r.window_score:.0f})" if r.stale else "")
+        table.add_row(r.source, r.target, window, f"{r.score:.0f}", r.band, change, f"{r.rules_score:+.1f}",
                       f"{r.model_probability:.2f}", str(r.n_signals))
     console.print(table)
 
@@ -270,15 +334,21 @@ def score(
     column_map: ColumnMap = None,
     month_first: MonthFirst = False,
     window: Window = "week",
+    level: Level = "unit",
     rules: RulesDir = SHIPPED_RULES,
     model: ModelFile = SHIPPED_MODEL,
     degraded: Degraded = False,
+    history: HistoryFile = None,
+    executor: ExecutorName = "local",
+    scheduler: Scheduler = None,
+    workers: Workers = 2,
 ) -> None:
     """Extract signals, apply the rules and the classifier: writes signals, rule_hits and pair_scores (CSV + Parquet)."""
     from engine.output import write_result
 
     with _output_folder(out, inputs):
-        scored = _score(inputs, out, date, max_chars, window, rules, model, degraded, column_map, month_first)
+        scored = _score(inputs, out, date, max_chars, window, rules, model, degraded, column_map, month_first, level,
+                        executor, scheduler, workers, history)
         write_result(scored, out, inputs)
     _print_ranked(scored)
     console.print(f"tables written to {out}/")
@@ -294,9 +364,14 @@ def report(
     column_map: ColumnMap = None,
     month_first: MonthFirst = False,
     window: Window = "week",
+    level: Level = "unit",
     rules: RulesDir = SHIPPED_RULES,
     model: ModelFile = SHIPPED_MODEL,
     degraded: Degraded = False,
+    history: HistoryFile = None,
+    executor: ExecutorName = "local",
+    scheduler: Scheduler = None,
+    workers: Workers = 2,
     evidence: Annotated[int, typer.Option(min=1, help="Evidence sentences shown per pair (the rest are in the "
                                           "tables).")] = 5,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write report.pdf, printed by the system Chromium.")] = False,
@@ -309,11 +384,39 @@ def report(
 
         require_chromium()  # before any work: a clear message when Chromium is missing
     with _output_folder(out, inputs):
-        scored = _score(inputs, out, date, max_chars, window, rules, model, degraded, column_map, month_first)
+        scored = _score(inputs, out, date, max_chars, window, rules, model, degraded, column_map, month_first, level,
+                        executor, scheduler, workers, history)
         path = build_report(scored, out, inputs, evidence=evidence, pdf=pdf)
     _print_ranked(scored)
     console.print(f"report written to {path}" + (f" and {out / 'report.pdf'}" if pdf else ""))
     _exit_if_nothing_read(scored.ingest)
+
+
+@app.command("history")
+def history_command(
+    source: Annotated[str, typer.Argument(help="Source actor code, e.g. IRN.")],
+    target: Annotated[str, typer.Argument(help="Target actor code, e.g. ISR.")],
+    history: Annotated[Path | None, typer.Option(
+        "--history", help="Run history file. Default: $ESCALATION_HISTORY or history/escalation.duckdb.")] = None,
+    window: Annotated[str | None, typer.Option(help="Only this window size (day, week, month).")] = None,
+) -> None:
+    """Print a pair's stored scores by window, oldest first, with band, change and top drivers."""
+    import os
+
+    from engine.history import DEFAULT_HISTORY, History, pair_history
+
+    path = history or Path(os.environ.get("ESCALATION_HISTORY", DEFAULT_HISTORY))
+    with History.open(path, create=False) as store:
+        rows = pair_history(store, source, target, window)
+    if rows.empty:
+        console.print(f"no stored scores for {source} -> {target} in {path}")
+        raise typer.Exit(1)
+    console.print(f"{source} -> {target}: {len(rows)} window(s) in {path}", highlight=False, markup=False)
+    for r in rows.itertuples():  # one line per window (easy to read, grep and diff)
+        change = "new" if r.change != r.change else f"{r.change:+.1f}"
+        console.print(f"{r.window_start}..{r.window_end} ({r.granularity})  score {r.score:5.1f}  {r.band:<8}  "
+                      f"change {change:>6}  rules {r.rules_score:+6.1f}  model p {r.model_probability:.2f}  "
+                      f"signals {r.n_signals}  drivers: {r.top_drivers}", highlight=False, markup=False, soft_wrap=True)
 
 
 EventsFile = Annotated[Path, typer.Option(help="ICEWS events file (../shared/data/events/icews18_full.csv.gz).")]
@@ -470,6 +573,7 @@ def rules_diff(
     window: Window = "week",
     model: ModelFile = SHIPPED_MODEL,
     degraded: Degraded = False,
+    level: Level = "unit",
 ) -> None:
     """Score the same input with two rule folders; list the pairs whose band or score moved, with the rule hits
     added, removed or changed behind each move (Markdown, or JSON with --json)."""
@@ -479,7 +583,7 @@ def rules_diff(
 
     if bool(inputs) == (events is not None):
         raise typer.BadParameter("give news INPUT files or --events FILE (one of them)")
-    old_config, new_config = _config(old, window, model), _config(new, window, model)
+    old_config, new_config = _config(old, window, model, level), _config(new, window, model, level)
     if events is not None:
         from engine.backtest import run_backtest
 
@@ -514,8 +618,15 @@ def _quiet():
 
 
 def main() -> None:
+    """Entry point. A user error (EngineError) is one message and exit 1; ``--debug`` (anywhere on the line)
+    shows its traceback instead."""
+    debug = "--debug" in sys.argv
+    if debug:
+        sys.argv.remove("--debug")
     try:
         app()
     except EngineError as exc:
+        if debug:
+            raise
         err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)  # paths and FILE:LINE stay whole
         sys.exit(1)
