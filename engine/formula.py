@@ -8,7 +8,7 @@ highest floor of its hits (a floor wins). Everything is computed column-wise, no
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,9 @@ from engine.yamlio import line_of
 PAIR_SCORE_COLUMNS = ["run_id", "window_start", "window_end", "source", "target", "rules_score",
                       "model_probability", "score", "band", "band_floor", "band_cap", "change", "n_signals", "top_drivers"]
 PAIR_KEYS = ["source", "target", "window_start", "window_end"]
+# ScoreResult.ranked(): the pair-score columns (score and band *as of* the run's latest window) and these
+RANKED_COLUMNS = PAIR_SCORE_COLUMNS + ["as_of", "windows_since", "stale", "window_score", "window_band"]
+LEVELS = ("unit", "organ")  # pairs of units (a state's organs rolled into it) or of the actors as extracted
 
 
 class ScoreFormula(BaseModel):
@@ -33,6 +36,8 @@ class ScoreFormula(BaseModel):
     model_weight: float = Field(ge=0, le=1)
     rules_half: float = Field(gt=0)
     bands: dict[str, float]
+    # windows after which a pair not seen since counts half in the "as of" ranking
+    stale_half_life: float = Field(default=2.0, gt=0)
 
     @field_validator("bands")
     @classmethod
@@ -70,6 +75,11 @@ class ScoreFormula(BaseModel):
         positive = np.maximum(np.asarray(rules_scores, dtype=float), 0.0)
         part = positive / (positive + self.rules_half)
         return np.round(100 * (self.rules_weight * part + self.model_weight * np.asarray(probabilities, dtype=float)), 2)
+
+    def decayed(self, scores, windows_since) -> np.ndarray:
+        """A score ``windows_since`` windows old, as of now: halved every ``stale_half_life`` windows."""
+        since = np.asarray(windows_since, dtype=float)
+        return np.round(np.asarray(scores, dtype=float) * 0.5 ** (since / self.stale_half_life), 2)
 
     def band_levels(self, scores, floors, caps) -> np.ndarray:
         """Band index per row: the score's band, then min with the cap, then max with the floor."""
@@ -182,6 +192,54 @@ def pair_scores_table(rule_hits: pd.DataFrame, probabilities: pd.DataFrame, form
     out = out.sort_values(["source", "target", "window_start"], kind="stable")
     out["change"] = out.groupby(["source", "target"])["score"].diff()
     return out[PAIR_SCORE_COLUMNS].reset_index(drop=True)
+
+
+def unit_hits(rule_hits: pd.DataFrame, unit_of: Callable[[str], str]) -> pd.DataFrame:
+    """The rule hits with source and target rolled up to units (``ActorDictionary.unit_of``: IRNMIL ->
+    IRN, USAGOV -> USA; an armed group or proxy stays itself). Each hit keeps its points, signals and
+    explanation (which names the actors as extracted); a hit inside one unit after the roll-up (a
+    state's organ against the state) is not a pair and is dropped. Idempotent."""
+    if rule_hits.empty:
+        return rule_hits
+    codes = set(rule_hits["source"]) | set(rule_hits["target"])
+    unit = {c: unit_of(c) or c for c in codes}
+    out = rule_hits.assign(source=rule_hits["source"].map(unit), target=rule_hits["target"].map(unit))
+    out = out[out["source"] != out["target"]]
+    return out.sort_values(["source", "target", "window_start", "rule_id"], kind="stable").reset_index(drop=True)
+
+
+def windows_between(starts: pd.Series, as_of: str, granularity: str) -> np.ndarray:
+    """Whole windows from each window start (ISO date) to the window starting at ``as_of``."""
+    start, end = pd.to_datetime(starts), pd.Timestamp(as_of)
+    if granularity == "month":
+        return ((end.year - start.dt.year) * 12 + end.month - start.dt.month).to_numpy(dtype=int)
+    days = (end - start).dt.days.to_numpy(dtype=int)
+    return days // 7 if granularity == "week" else days
+
+
+def as_of_table(pair_scores: pd.DataFrame, formula: ScoreFormula, granularity: str) -> pd.DataFrame:
+    """The ranking *as of* the latest window of the table: each pair's latest window; a pair last seen
+    ``windows_since`` > 0 windows earlier is ``stale``, its ``score`` decayed by ``formula.decayed``
+    (half every ``stale_half_life`` windows) and its ``band`` that of the decayed score (its window's
+    cap still holds, its floor no longer: a floor is a current warning). ``window_score`` and
+    ``window_band`` keep the pair's figures in its own window (``window_start``). Highest score first."""
+    if pair_scores.empty:
+        return pd.DataFrame(columns=RANKED_COLUMNS)
+    latest = pair_scores.sort_values("window_start", kind="stable").groupby(["source", "target"]).tail(1)
+    latest = latest.reset_index(drop=True)
+    as_of = str(pair_scores["window_start"].max())
+    since = windows_between(latest["window_start"], as_of, granularity)
+    stale = since > 0
+    out = latest.assign(as_of=as_of, windows_since=since, stale=stale, window_score=latest["score"],
+                        window_band=latest["band"])
+    decayed = formula.decayed(latest["score"], since)
+    floors = np.where(stale, "", latest["band_floor"].to_numpy(dtype=object))
+    levels = formula.band_levels(decayed, floors, latest["band_cap"].to_numpy(dtype=object))
+    out["score"] = np.where(stale, decayed, latest["score"].to_numpy(dtype=float))
+    out["band"] = np.where(stale, np.array(BANDS, dtype=object)[levels], latest["band"].to_numpy(dtype=object))
+    out = out.sort_values(["score", "rules_score", "source", "target"], ascending=[False, False, True, True],
+                          kind="stable")
+    return out[RANKED_COLUMNS].reset_index(drop=True)
 
 
 def validate_pair_scores(df: pd.DataFrame, formula: ScoreFormula) -> pd.DataFrame:

@@ -2,7 +2,10 @@
 
 A pair's ``rules_score`` for a window is exactly the sum of its rule hits; its ``score`` is the
 formula of ``rules/bands.yaml`` applied to that and the classifier's probability (which is computed
-for the pair's countries: IRQUAF->USAMIL reads the IRQ->USA probability).
+for the pair's countries: IRQUAF->USA reads the IRQ->USA probability). Pairs are units by default
+(``level="unit"``: a state's organs roll into the state, armed groups and proxies stay themselves;
+``level="organ"`` keeps the actors as extracted), and ``ScoreResult.ranked()`` ranks them as of the
+run's latest window, pairs not seen since decayed (``engine.formula.as_of_table``).
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ import pandas as pd
 from engine.config import RunConfig
 from engine.formula import (
     PAIR_SCORE_COLUMNS,
+    RANKED_COLUMNS,
     ScoreFormula,
+    as_of_table,
     load_formula,
     pair_scores_table,
+    unit_hits,
     validate_pair_scores,
 )
 from engine.ingest import IngestResult
@@ -31,7 +37,7 @@ from engine.output import new_run_id
 from engine.paths import BANDS_FILE, MODEL_FILE
 from engine.rules.engine import hits_table, run_rules, signal_groups
 
-__all__ = ["BANDS_FILE", "MODEL_FILE", "PAIR_SCORE_COLUMNS", "RunConfig", "ScoreFormula", "ScoreResult", "Scorer",
+__all__ = ["BANDS_FILE", "MODEL_FILE", "PAIR_SCORE_COLUMNS", "RANKED_COLUMNS", "RunConfig", "ScoreFormula", "ScoreResult", "Scorer",
            "load_formula", "validate_pair_scores"]
 
 
@@ -48,6 +54,9 @@ class ScoreResult:
     ingest: IngestResult | None = None
     started: str = ""
     seconds: float = 0.0
+    # with a run history (engine/history.py): the alerts (alerts.jsonl) and what the history gained (run.json)
+    alerts: list[dict] | None = None
+    history: dict | None = None
 
     @property
     def granularity(self) -> str:
@@ -56,6 +65,10 @@ class ScoreResult:
     @property
     def formula(self) -> ScoreFormula:
         return self.config.formula
+
+    @property
+    def level(self) -> str:
+        return self.config.level
 
     def explain(self, source: str, target: str) -> pd.DataFrame:
         """Rule hits of one pair with the signal ids behind them (the sentences are in ``signals``)."""
@@ -69,11 +82,12 @@ class ScoreResult:
         return build_report(self, Path(out_dir), inputs)
 
     def ranked(self) -> pd.DataFrame:
-        """Each pair's latest window, highest score first."""
-        if self.pair_scores.empty:
-            return self.pair_scores
-        latest = self.pair_scores.sort_values("window_start").groupby(["source", "target"]).tail(1)
-        return latest.sort_values(["score", "rules_score"], ascending=False).reset_index(drop=True)
+        """The ranking as of the run's latest window (``as_of``), highest score first: each pair's
+        latest window (``window_start``); ``score`` and ``band`` are the figures as of ``as_of``: a
+        pair last seen ``windows_since`` > 0 windows earlier is ``stale`` and its score decayed
+        (``stale_half_life`` in rules/bands.yaml); ``window_score`` / ``window_band`` are its figures
+        in its own window. Columns: ``RANKED_COLUMNS``."""
+        return as_of_table(self.pair_scores, self.formula, self.granularity)
 
 
 class Scorer:
@@ -90,10 +104,10 @@ class Scorer:
 
     def __init__(self, rules=None, model=None, actors=None, signals=None, bands=None,
                  granularity: str = "week", degraded: bool = False, *, cameo_mapping=None,
-                 config: RunConfig | None = None):
+                 config: RunConfig | None = None, level: str = "unit"):
         if config is None:
             config = RunConfig.build(rules, actors=actors, signals=signals, bands=bands, cameo_mapping=cameo_mapping,
-                                     model=model, granularity=granularity)
+                                     model=model, granularity=granularity, level=level)
         elif any(part is not None for part in (rules, model, actors, signals, bands, cameo_mapping)):
             raise TypeError("give either config= or the parts (rules, model, actors, signals, bands), not both")
         self.config = config
@@ -106,32 +120,40 @@ class Scorer:
     formula = property(lambda self: self.config.formula)
     model = property(lambda self: self.config.model)
     granularity = property(lambda self: self.config.granularity)
+    level = property(lambda self: self.config.level)
+
+    def leveled(self, rule_hits: pd.DataFrame) -> pd.DataFrame:
+        """The rule hits at the run's level: rolled up to units (default), or as the rules gave them
+        (``organ``). Idempotent: ``_pair_scores`` applies it too."""
+        return unit_hits(rule_hits, self.actors.unit_of) if self.level == "unit" else rule_hits
 
     def score(self, texts, *, date: dt.date | str | None = None, ingest: IngestResult | None = None,
-              progress=None) -> ScoreResult:
+              progress=None, extract=None) -> ScoreResult:
+        """``extract(documents, progress=...)`` -> Extraction replaces this process's extractor (e.g. an
+        ``engine.executor.DaskExecutor``'s ``extract``)."""
         started = time.time()
         documents = ingest.documents if ingest is not None else as_documents(texts, date=date)
-        extraction = self.extractor.extract(documents, progress=progress)
+        extraction = (extract or self.extractor.extract)(documents, progress=progress)
         dated = [d.date for d in documents if d.date]
         reference = max(dated) if dated else dt.date.today()
         run_id = new_run_id()
-        hits = run_rules(self.rules, signal_groups(extraction.signals, self.actors, self.granularity, reference))
-        rule_hits = hits_table(hits, run_id)
-        pair_scores = self._pair_scores(run_id, extraction.signals, rule_hits, reference)
+        rule_hits, pair_scores = self.score_signals(extraction.signals, reference, run_id)
         return ScoreResult(run_id, extraction.signals, rule_hits, pair_scores, extraction, self.config, ingest,
                            dt.datetime.fromtimestamp(started, dt.UTC).isoformat(timespec="seconds"),
                            round(time.time() - started, 2))
 
-    def _probabilities(self, signals: pd.DataFrame, rule_hits: pd.DataFrame, reference: dt.date):
-        """Model probability and largest terms per (country pair, window), and for an empty history."""
+    def score_signals(self, signals: pd.DataFrame, reference: dt.date, run_id: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Rule hits (at the run's level) and pair scores of a signals table: ``score`` after extraction."""
+        hits = run_rules(self.rules, signal_groups(signals, self.actors, self.granularity, reference))
+        rule_hits = self.leveled(hits_table(hits, run_id))
+        return rule_hits, self._pair_scores(run_id, signals, rule_hits, reference)
+
+    def _probabilities(self, signals: pd.DataFrame, reference: dt.date):
+        """Model probability and largest terms per (country pair, window), and for an empty history
+        (every feature 0). The classifier reads the signals only, never the rules score."""
         events = from_signals(signals, self.actors, reference.isoformat())
-        country = {c: self.actors.country_of(c) or c for c in set(rule_hits["source"]) | set(rule_hits["target"])}
-        rolled = rule_hits.assign(source=rule_hits["source"].map(country), target=rule_hits["target"].map(country),
-                                  window_start=pd.to_datetime(rule_hits["window_start"]))
-        rolled = rolled[rolled["source"] != rolled["target"]]
-        rows = build_features(events, self.granularity, rules_scores=rolled.rename(columns={"contribution": "rules_score"}))
+        rows = build_features(events, self.granularity)
         empty = pd.Series(0.0, index=FEATURES)
-        empty["since_attack"] = 12.0
         base = (float(predict(self.model, empty.to_frame().T)[0]), [])
         columns = ["source", "target", "window_start", "model_probability", "model_terms"]
         if rows.empty:
@@ -144,9 +166,10 @@ class Scorer:
 
     def _pair_scores(self, run_id: str, signals: pd.DataFrame, rule_hits: pd.DataFrame,
                      reference: dt.date) -> pd.DataFrame:
+        rule_hits = self.leveled(rule_hits)
         if rule_hits.empty:
             return validate_pair_scores(pd.DataFrame(columns=PAIR_SCORE_COLUMNS), self.formula)
-        probabilities, (base_p, base_terms) = self._probabilities(signals, rule_hits, reference)
+        probabilities, (base_p, base_terms) = self._probabilities(signals, reference)
         codes = set(rule_hits["source"]) | set(rule_hits["target"])
         table = pair_scores_table(rule_hits, probabilities, self.formula, run_id=run_id,
                                   countries={c: self.actors.country_of(c) for c in codes},

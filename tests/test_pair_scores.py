@@ -152,3 +152,70 @@ def test_explain_returns_only_the_asked_pair():
     assert result.explain("IRN", "USA")["rule_id"].tolist() == ["b"]
     assert result.explain("ISR", "IRN")["rule_id"].tolist() == ["c"]
     assert result.explain("USA", "IRN").empty
+
+
+# --------------------------------------------------------------------------- levels and the "as of" ranking
+def test_unit_hits_roll_organs_into_their_state_and_keep_armed_groups():
+    from engine.formula import unit_hits
+
+    units = {"IRNMIL": "IRN", "ISRGOV": "ISR", "ISRMIL": "ISR", "IRQUAF": "IRQUAF"}
+    hits = pd.DataFrame([
+        _hit("IRN", "ISR", "base-attack", 12.0, "a"),
+        _hit("IRNMIL", "ISR", "base-attack", 8.0, "b"),
+        _hit("ISRGOV", "IRN", "threat", 5.0, "c"),
+        _hit("ISRMIL", "IRN", "base-attack", 7.0, "d;c"),
+        _hit("IRQUAF", "ISRMIL", "base-attack", 3.0, "e"),
+        _hit("IRNMIL", "IRN", "base-attack", 1.0, "f"),  # inside one unit: not a pair
+    ])
+    rolled = unit_hits(hits, lambda code: units.get(code, code))
+    assert sorted(set(zip(rolled["source"], rolled["target"], strict=True))) == [
+        ("IRN", "ISR"), ("IRQUAF", "ISR"), ("ISR", "IRN")]
+    assert sorted(rolled["signal_ids"]) == sorted(hits["signal_ids"][:5])  # each hit kept whole, bar the last
+    assert rolled["contribution"].sum() == hits["contribution"].sum() - 1.0  # only the inside-one-unit hit is gone
+    table = pair_scores_table(rolled, _probabilities([]), FORMULA, run_id="r").set_index(["source", "target"])
+    assert table.loc[("IRN", "ISR"), "rules_score"] == 20.0  # the state's and its army's hits together
+    assert table.loc[("ISR", "IRN"), "n_signals"] == 2  # c, d (c is behind both hits)
+    # idempotent: a second roll-up changes nothing
+    pd.testing.assert_frame_equal(unit_hits(rolled, lambda code: units.get(code, code)), rolled)
+
+
+def test_ranking_is_as_of_the_latest_window_with_stale_pairs_decayed():
+    from engine.formula import RANKED_COLUMNS, as_of_table
+
+    hits = pd.DataFrame([
+        _hit("A", "B", "points", 20.0, "1"),
+        _hit("A", "B", "points", 30.0, "2", window=W2),
+        _hit("C", "D", "points", 200.0, "3"),  # only in the first window: stale as of W2
+        _hit("C", "D", "warning", 0.0, "3", floor="SEVERE"),
+        _hit("E", "F", "points", 10.0, "4", window=W2),
+    ])
+    table = pair_scores_table(hits, _probabilities([]), FORMULA, run_id="r", base_probability=0.5)
+    ranked = as_of_table(table, FORMULA, "week")
+    assert list(ranked.columns) == RANKED_COLUMNS
+    rows = ranked.set_index(["source", "target"])
+    assert set(ranked["as_of"]) == {W2}
+    current, stale = rows.loc[("A", "B")], rows.loc[("C", "D")]
+    assert (current["window_start"], current["windows_since"], current["stale"]) == (W2, 0, False)
+    assert current["score"] == current["window_score"] == 56.0  # 100 * (0.6 * 30/50 + 0.4 * 0.5)
+    # C->D: its own window's score (SEVERE by its floor), halved every 2 windows: one window -> x 0.5 ** 0.5
+    assert (stale["window_start"], stale["windows_since"], stale["stale"]) == (W1, 1, True)
+    assert (stale["window_score"], stale["window_band"]) == (
+        pytest.approx(100 * (0.6 * 200 / 220 + 0.4 * 0.5), abs=0.01), "SEVERE")
+    assert stale["score"] == pytest.approx(stale["window_score"] * 0.5 ** 0.5, abs=0.01)
+    assert stale["band"] == FORMULA.band(stale["score"])  # a floor is a current warning: not carried
+    assert ranked["score"].is_monotonic_decreasing
+    assert FORMULA.decayed([80.0], [4]).tolist() == [20.0]
+
+
+def test_stale_half_life_is_validated_with_the_bands(tmp_path):
+    from pydantic import ValidationError
+
+    from engine.formula import check_formula
+
+    with pytest.raises(ValidationError):
+        FORMULA.model_validate(FORMULA.model_dump() | {"stale_half_life": 0})
+    path = tmp_path / "bands.yaml"
+    path.write_text("rules_weight: 0.6\nmodel_weight: 0.4\nrules_half: 20\nstale_half_lif: 2\n"
+                    "bands: {LOW: 0, GUARDED: 20, ELEVATED: 40, HIGH: 60, SEVERE: 80}\n")
+    formula, problems = check_formula(path)
+    assert formula is None and any("stale_half_life" in p for p in problems), problems
