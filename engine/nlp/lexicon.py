@@ -116,15 +116,13 @@ def _actor_entries(path: Path, raw, problems: list[str], generated: bool) -> lis
     return entries
 
 
-def _included_actor_entries(path: Path, data: dict, problems: list[str]) -> list[_ActorEntry]:
-    """Entries of the generated files named under ``include:`` (paths relative to the actor file),
-    validated like the analysts' own and reported as FILE:LINE of the included file."""
+def _included_files(path: Path, data: dict, key: str, problems: list[str]):
+    """(path, content) of each file named under ``include:`` (paths relative to ``path``) that reads as a
+    mapping holding a ``key`` list; every other problem is reported as FILE:LINE and the file skipped."""
     includes = data.get("include") or []
     if not isinstance(includes, list):
         problems.append(_problem(path, line_of(data, "include"), "include", "include must be a list of file paths"))
-        return []
-    entries: list[_ActorEntry] = []
-    first: dict[str, _ActorEntry] = {}
+        return
     for i, name in enumerate(includes):
         line = line_of(includes, i, line_of(data, "include"))
         if not isinstance(name, str):
@@ -143,13 +141,22 @@ def _included_actor_entries(path: Path, data: dict, problems: list[str]) -> list
             mark = getattr(exc, "problem_mark", None)
             problems.append(_problem(included, (mark.line + 1) if mark else 1, "-", f"YAML syntax error: {exc}"))
             continue
-        if not isinstance(inc, dict) or "actors" not in inc:
-            problems.append(_problem(included, 1, "-", "an included file is a mapping with an 'actors' list"))
+        if not isinstance(inc, dict) or key not in inc:
+            problems.append(_problem(included, 1, "-", f"an included file must be a mapping holding the {key!r} list"))
             continue
-        for key in inc:
-            if key != "actors":
-                problems.append(_problem(included, line_of(inc, key), str(key),
-                                         "unknown key (an included file holds 'actors' only)"))
+        for other in inc:
+            if other != key:
+                problems.append(_problem(included, line_of(inc, other), str(other),
+                                         f"unknown key (an included file holds {key!r} only)"))
+        yield included, inc
+
+
+def _included_actor_entries(path: Path, data: dict, problems: list[str]) -> list[_ActorEntry]:
+    """Entries of the generated files named under ``include:``, validated like the analysts' own and
+    reported as FILE:LINE of the included file."""
+    entries: list[_ActorEntry] = []
+    first: dict[str, _ActorEntry] = {}
+    for included, inc in _included_files(path, data, "actors", problems):
         for entry in _actor_entries(included, inc["actors"] or [], problems, generated=True):
             if entry.code in first and first[entry.code].path != included:
                 other = first[entry.code]
@@ -396,37 +403,10 @@ def _check_triggers(path: Path, raw, types: dict, seen: dict, matcher, problems:
 
 
 def _included_triggers(path: Path, data: dict, types: dict, seen: dict, matcher, problems: list[str]) -> list[Trigger]:
-    """Triggers of the files named under ``include:`` (paths relative to the signals file), validated
-    like the analysts' own and reported as FILE:LINE of the included file."""
-    includes = data.get("include") or []
-    if not isinstance(includes, list):
-        problems.append(_problem(path, line_of(data, "include"), "include", "include must be a list of file paths"))
-        return []
+    """Triggers of the files named under ``include:``, validated like the analysts' own and reported as
+    FILE:LINE of the included file."""
     triggers = []
-    for i, name in enumerate(includes):
-        line = line_of(includes, i, line_of(data, "include"))
-        if not isinstance(name, str):
-            problems.append(_problem(path, line, "include", f"{name!r} is not a file path"))
-            continue
-        included = path.parent / name
-        if not included.is_file():
-            problems.append(_problem(path, line, "include", f"included file {included} not found"))
-            continue
-        try:
-            inc = load_yaml(included)
-        except DuplicateKeyError as exc:
-            problems.append(_problem(included, exc.line, "-", str(exc)))
-            continue
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problems.append(_problem(included, (mark.line + 1) if mark else 1, "-", f"YAML syntax error: {exc}"))
-            continue
-        if not isinstance(inc, dict) or "triggers" not in inc:
-            problems.append(_problem(included, 1, "-", "an included file is a mapping with a 'triggers' list"))
-            continue
-        for key in inc:
-            if key != "triggers":
-                problems.append(_problem(included, line_of(inc, key), str(key), "unknown key (an included file holds 'triggers' only)"))
+    for included, inc in _included_files(path, data, "triggers", problems):
         triggers += _check_triggers(included, inc["triggers"] or [], types, seen, matcher, problems, "generated")
     return triggers
 
