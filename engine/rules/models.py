@@ -214,7 +214,8 @@ class ExampleSignal(Strict):
     source: str
     target: str
     type: str
-    day: int = 0
+    # bounded so that an example cannot overflow dates or make `rules test` build millions of signals
+    day: int = Field(0, ge=-36_500, le=36_500, description="days after the example's first day")
     negated: bool = False
     hypothetical: bool = False
     status: str = "past"
@@ -223,7 +224,7 @@ class ExampleSignal(Strict):
     confidence: float = Field(0.9, ge=0, le=1)
     reported_by: str = Field("", description="speaker's actor code(s) joined by ';', or words such as "
                                              "'reportedly'; empty: stated as fact")
-    count: int = Field(1, ge=1)
+    count: int = Field(1, ge=1, le=10_000)
 
     @field_validator("type")
     @classmethod
