@@ -80,19 +80,21 @@ class Extractor:
 
         def prepared():
             for document in documents:
-                gated = self.gate.select(document.text) if self.gating else None
-                doc = self.nlp.make_doc(gated.text if gated else document.text)
+                gated = self.gate.select(document.text)
+                if not self.gating:
+                    gated = GatedText(document.text, gated.sentences, list(range(len(gated.sentences))))
+                doc = self.nlp.make_doc(gated.text)
                 doc._.doc_date = document.date
                 yield doc, (document, gated)
 
         for doc, (document, gated) in self.nlp.pipe(prepared(), batch_size=batch_size, as_tuples=True):
-            sentences = gated.sentences if gated else self.gate.sentences(document.text)
+            sentences = gated.sentences
             signals = doc._.signals
-            if gated is not None:
-                _to_original(signals, doc, gated)
-            else:
+            if gated.all_kept:
                 _to_gate_sentences(signals, doc, sentences)
-            share = len(gated.segments) / max(len(sentences), 1) if gated else 1.0
+            else:
+                _to_original(signals, doc, gated)
+            share = len(gated.segments) / max(len(sentences), 1)
             yield DocumentSignals(document, signals, sentences, share, list(doc._.unknown_actors))
 
     def extract(self, documents: Iterable[Document], *, batch_size: int = 32,

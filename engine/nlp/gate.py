@@ -61,7 +61,8 @@ class GatedText:
             parts.append(original[start:end])
             segments.append(Segment(position, start, end - start, k))
             position += end - start
-        self.text = "".join(parts)
+        self.all_kept = len(kept) == len(sentences)
+        self.text = original if self.all_kept else "".join(parts)
         self.segments = segments
         self._starts = [s.sub_start for s in segments]
 
@@ -93,17 +94,12 @@ class SentenceGate:
         self.tokenizer = nlp.tokenizer
         self.min_share_dropped = min_share_dropped
 
-    def sentences(self, text: str) -> list[tuple[int, int]]:
-        """Rule-based sentences as (start, end) character spans, whitespace between them left out."""
-        return [(s.start_char, s.end_char) for s in self._split(self.tokenizer(text)).sents
-                if s.text.strip()]
-
     def _split(self, doc: Doc) -> Doc:
         doc = self.sentencizer(doc)
         return mark_paragraphs(doc)
 
-    def select(self, text: str) -> GatedText | None:
-        """The kept sentences, or None when every sentence is kept (the text is parsed as it is)."""
+    def select(self, text: str) -> GatedText:
+        """The kept sentences (``all_kept``: every sentence, and the text is parsed as it is)."""
         doc = self._split(self.tokenizer(text))
         named = ({start for _, start, _ in self.names(doc)} | {start for _, start, _ in self.exact(doc)}
                  | {start for _, start, _ in self.places(doc)})
@@ -125,8 +121,8 @@ class SentenceGate:
                         kept.add(j)
         if spans:
             kept.add(0)  # the headline sets the scene
-        if len(kept) == len(spans) or len(spans) - len(kept) <= self.min_share_dropped * len(spans):
-            return None
+        if len(spans) - len(kept) <= self.min_share_dropped * len(spans):
+            kept = set(range(len(spans)))
         return GatedText(text, spans, sorted(kept))
 
 
