@@ -39,8 +39,38 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _root(version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
-                                               help="Print the engine's version and exit.")] = False) -> None:
+                                               help="Print the engine's version and exit.")] = False,
+          quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but warnings and errors.")] = False,
+          json_output: Annotated[bool, typer.Option(
+              "--json", help="Print the result as one JSON document (machine output) instead of tables; "
+                             "put it before the command: escalation --json score ...")] = False) -> None:
     """Escalation-risk scoring engine: news text -> actor-pair risk scores with evidence."""
+    OUTPUT.json = json_output
+    console.quiet = quiet or json_output  # JSON alone on stdout
+
+
+class _Output:
+    json = False
+
+
+OUTPUT = _Output()
+
+
+def _print_json(data) -> None:
+    """One JSON document on stdout (values that JSON lacks, such as dates and NaN, as strings or null)."""
+    import json
+
+    import pandas as pd
+
+    def default(value):
+        return None if value is pd.NA else str(value)
+
+    print(json.dumps(data, default=default, allow_nan=False, ensure_ascii=False))
+
+
+def _records(frame) -> list[dict]:
+    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]
 # Piped or redirected output is not cut to 80 columns: tables and FILE:LINE messages stay whole for grep.
 PIPED_WIDTH = 250
 console = Console(width=None if sys.stdout.isatty() else PIPED_WIDTH)
@@ -202,6 +232,11 @@ def extract(
                          counts={"documents": extraction.n_documents, "signals": len(extraction.signals)})
         write_run(out, run=run, tables={"signals": extraction.signals}, unknown_actors=extraction.unknown_actors,
                   ingest=result)
+    if OUTPUT.json:
+        _print_json({"documents": extraction.n_documents, "signals": len(extraction.signals),
+                     "by_type": {str(k): int(v) for k, v in extraction.signals["signal"].value_counts().items()},
+                     "rejected": len(result.rejected), "unknown_actors": len(extraction.unknown_actors),
+                     "out": str(out)})
     table = Table(title=f"{len(extraction.signals)} signals in {extraction.n_documents} documents")
     for col in ("signal", "count"):
         table.add_column(col)
@@ -312,6 +347,10 @@ def _score(inputs, out, date, max_chars, window, rules, model, degraded, column_
 
 def _print_ranked(scored, limit: int = 15) -> None:
     ranked = scored.ranked()
+    if OUTPUT.json:
+        _print_json({"run_id": scored.run_id, "level": scored.config.level, "granularity": scored.granularity,
+                     "signals": len(scored.signals), "rule_hits": len(scored.rule_hits), "ranked": _records(ranked)})
+        return
     as_of = f" as of the {scored.granularity} of {ranked['as_of'].iat[0]}" if len(ranked) else ""
     table = Table(title=f"Top pairs{as_of} ({len(ranked)} in all; {scored.config.level} level)")
     for col in ("source", "target", "window", "score", "band", "change", "rules", "model p", "signals"):
@@ -463,6 +502,11 @@ def rules_check(path: RulePath = RULES_DIR) -> None:
     from engine.config import check_folder
 
     problems, counts = check_folder(path)
+    if OUTPUT.json:
+        _print_json({"ok": not problems, "checked": counts, "problems": [str(p) for p in problems]})
+        if problems:
+            raise typer.Exit(1)
+        return
     for problem in problems:
         print(problem)
     checked = f"{counts['files']} files, {counts['rules']} rules" + (

@@ -45,3 +45,18 @@ def test_debug_shows_the_traceback_of_a_user_error(tmp_path, flag, traceback):
     assert done.returncode == 1
     assert ("Traceback" in done.stderr) is traceback
     assert "missing.jsonl" in done.stderr
+
+
+def test_json_and_quiet_output(tmp_path):
+    import json
+
+    checked = _run("--json", "rules", "check", "rules/")
+    data = json.loads(checked.stdout)
+    assert checked.returncode == 0 and data["ok"] and data["checked"]["rules"] > 0 and data["problems"] == []
+    quiet = _run("-q", "rules", "check", "rules/")
+    assert quiet.returncode == 0 and quiet.stdout == ""
+    src = tmp_path / "feed.jsonl"
+    src.write_text('{"id": "a", "date": "2024-11-04", "text": "Iran fired missiles at Israel on Monday."}\n')
+    extracted = _run("--json", "extract", str(src), "--out", str(tmp_path / "out"))
+    summary = json.loads(extracted.stdout)
+    assert extracted.returncode == 0 and summary["documents"] == 1 and summary["by_type"].get("ATTACK") == 1

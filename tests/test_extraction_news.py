@@ -206,3 +206,12 @@ def test_gate_parses_only_sentences_that_can_hold_a_signal_and_maps_evidence_bac
     start, end = result.sentences[attack.sent_index]
     assert text[start:end] == attack.sentence
     assert (attack.source, attack.target) == ("LBNHEZ", "ISR")
+
+
+def test_one_string_is_one_document_and_oversized_texts_are_refused():
+    from engine.errors import InputError
+    from engine.nlp.extract import as_documents, extract_signals
+
+    assert ("IRN", "ISR") in _pairs(extract_signals("Iran fired missiles at Israel.", date="2024-11-04"), "ATTACK")
+    with pytest.raises(InputError, match="limit is 1,000,000"):
+        as_documents(["word " * 250_001])

@@ -217,9 +217,25 @@ def extract_signals(texts: Sequence[str] | pd.DataFrame | Sequence[Document], *,
 
 
 def as_documents(texts, *, date: dt.date | str | None = None) -> list[Document]:
-    from engine.ingest import parse_date
+    """Documents from texts (a single string is one text), Documents, or a DataFrame with id/text columns;
+    a text over spaCy's limit is refused here rather than deep inside the parser."""
+    from engine.errors import InputError
+    from engine.ingest import MAX_CHARS_LIMIT, parse_date
 
     default = parse_date(date) if date else None
+    if isinstance(texts, str):
+        texts = [texts]  # not its characters
+    documents = _as_documents(texts, default)
+    too_long = next((d for d in documents if len(d.text) > MAX_CHARS_LIMIT), None)
+    if too_long is not None:
+        raise InputError(f"document {too_long.id!r} has {len(too_long.text):,} characters; the limit is "
+                         f"{MAX_CHARS_LIMIT:,} (spaCy's): split it first")
+    return documents
+
+
+def _as_documents(texts, default: dt.date | None) -> list[Document]:
+    from engine.ingest import parse_date
+
     if isinstance(texts, pd.DataFrame):
         return [
             Document(id=str(r["id"]), text=str(r["text"]),
