@@ -20,9 +20,9 @@ from engine.paths import MODEL_FILE, RULES_DIR
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(help="Escalation-risk scoring engine: news text -> actor-pair risk scores with evidence.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  context_settings=HELP_OPTIONS)
+                  context_settings=HELP_OPTIONS, rich_markup_mode=None)
 rules_app = typer.Typer(help="Check and test the analysts' YAML rules.", no_args_is_help=True,
-                        context_settings=HELP_OPTIONS)
+                        context_settings=HELP_OPTIONS, rich_markup_mode=None)
 app.add_typer(rules_app, name="rules")
 
 
@@ -77,7 +77,8 @@ console = Console(width=None if sys.stdout.isatty() else PIPED_WIDTH)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else PIPED_WIDTH)
 
 # Options shared by the commands that read inputs.
-Inputs = Annotated[list[Path], typer.Argument(help="Text files, folders, .jsonl or .csv files (also gzipped), or - for stdin.")]
+Inputs = Annotated[list[Path], typer.Argument(
+    metavar="INPUT", help="Text files, folders, .jsonl or .csv files (also gzipped), or - for stdin.")]
 DateOpt = Annotated[str | None, typer.Option(help="Date (YYYY-MM-DD) for records that carry none, e.g. .txt files.")]
 MaxChars = Annotated[int, typer.Option(help="Reject documents longer than this many characters.")]
 ColumnMap = Annotated[str | None, typer.Option("--map", help="Other column (CSV) or key (JSONL) names, FIELD=NAME,... "
@@ -105,10 +106,12 @@ Level = Annotated[str, typer.Option(help="Pairs of units (a state's organs such 
                                          "extracted).", callback=_level_option)]
 RulesDir = Annotated[Path, typer.Option(
     help="Rules folder: scoring/*.yaml, actors.yaml, signals.yaml, bands.yaml, cameo_mapping.yaml (a file it lacks "
-         "comes from the shipped rules). Default: $ESCALATION_RULES or the shipped rules/.")]
-RulePath = Annotated[Path, typer.Argument(help="A rules folder or one rule file.")]
+         "comes from the shipped rules).", show_default="$ESCALATION_RULES or the shipped rules/")]
+RulePath = Annotated[Path, typer.Argument(help="A rules folder or one rule file.",
+                                          show_default="$ESCALATION_RULES or the shipped rules/")]
 SHIPPED_RULES = RULES_DIR  # engine/paths.py: the one default (honours ESCALATION_RULES)
-ModelFile = Annotated[Path, typer.Option(help="Classifier (.skops); only allow-listed types are loaded.")]
+ModelFile = Annotated[Path, typer.Option(help="Classifier (.skops); only allow-listed types are loaded.",
+                                         show_default="models/escalation-classifier.skops")]
 SHIPPED_MODEL = MODEL_FILE
 # run history and executors (engine/history.py, engine/executor.py; README "Daily runs")
 HistoryFile = Annotated[Path | None, typer.Option(
