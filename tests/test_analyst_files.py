@@ -50,3 +50,15 @@ def test_rule_examples_are_bounded(rules_copy):
     problems = [str(p) for p in check_folder(rules_copy)[0]]
     assert any("day: Input should be less than or equal to 36500" in p for p in problems)
     assert any("count: Input should be less than or equal to 10000" in p for p in problems)
+
+
+@pytest.mark.parametrize(("name", "old", "new", "message"), [
+    ("signals.yaml", "\ncontext:", "\ncontxt:", "contxt: unknown top-level key (did you mean 'context'?)"),
+    ("actors.yaml", "\nignore:", "\nignores:", "ignores: unknown top-level key (did you mean 'ignore'?)"),
+])
+def test_misspelt_top_level_key_is_reported(rules_copy, name, old, new, message):
+    path = rules_copy / name
+    path.write_text(path.read_text().replace(old, new, 1))
+    check = check_signal_file if name == "signals.yaml" else check_actor_file
+    _, problems = check(path)
+    assert any(p.startswith(f"{path}:") and message in p for p in problems), problems

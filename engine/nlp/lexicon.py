@@ -123,7 +123,15 @@ def _actor_entries(path: Path, raw, problems: list[str], generated: bool) -> lis
     return entries
 
 
+SIGNAL_FILE_KEYS = ("signal_types", "triggers", "context", "confidence", "include", "disable_generated")
+ACTOR_FILE_KEYS = ("roles", "ignore", "actors", "include")
 SLOW_OPERATORS = ("REGEX", "FUZZY")
+
+
+def _unknown_keys(path: Path, data: dict, allowed: tuple[str, ...]) -> list[str]:
+    """A misspelt top-level key ("contxt:") would silently drop a whole section: report it."""
+    return [_problem(path, line_of(data, key), str(key), f"unknown top-level key{did_you_mean(str(key), allowed)}")
+            for key in data if key not in allowed]
 LIST_FIELDS = ("names", "demonyms", "people", "places")
 
 
@@ -212,6 +220,7 @@ def check_actor_file(path: str | Path) -> tuple[ActorDictionary | None, list[str
     if not isinstance(data, dict) or "actors" not in data:
         return None, [_problem(path, 1, "-", "expected a mapping with an 'actors' list")]
 
+    problems += _unknown_keys(path, data, ACTOR_FILE_KEYS)
     roles = {str(k): [str(n) for n in v] for k, v in (data.get("roles") or {}).items()}
     ignore = [str(x) for x in data.get("ignore") or []]
     analyst = _actor_entries(path, data["actors"] or [], problems, generated=False)
@@ -355,7 +364,9 @@ def check_signal_file(path: str | Path) -> tuple[SignalLexicon | None, list[str]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         return None, [_problem(path, (mark.line + 1) if mark else 1, "-", f"YAML syntax error: {exc}")]
-    problems: list[str] = []
+    if not isinstance(data, dict):
+        return None, [_problem(path, 1, "-", "expected a mapping with signal_types, triggers and context")]
+    problems: list[str] = _unknown_keys(path, data, SIGNAL_FILE_KEYS)
     types = data.get("signal_types") or {}
     for name in types:
         if name not in SIGNAL_TYPES:
