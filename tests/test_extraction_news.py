@@ -215,3 +215,10 @@ def test_one_string_is_one_document_and_oversized_texts_are_refused():
     assert ("IRN", "ISR") in _pairs(extract_signals("Iran fired missiles at Israel.", date="2024-11-04"), "ATTACK")
     with pytest.raises(InputError, match="limit is 1,000,000"):
         as_documents(["word " * 250_001])
+
+
+def test_a_city_is_territory_never_an_actor(extractor):
+    sig = _signals(extractor, "Hezbollah fired rockets at Haifa on Tuesday. In Basra, rockets hit a U.S. base.")
+    assert ("LBNHEZ", "ISR") in _pairs(sig, "ATTACK")
+    assert "IRQ" not in set(sig["source"])  # where it happened did not do it
+    assert extractor.actors.places.get("Haifa") == "ISR"
