@@ -17,9 +17,9 @@ NEWS_MIX_ORDINARY = Path("tests/data/news_mix/ordinary.jsonl")
 ARTICLES = Path("tests/data/articles")
 
 
-def news_mix(repo: Path, copies: int = 1, ordinary_weight: int = 9) -> tuple[list[str], float]:
+def news_mix(repo: Path, ordinary_weight: int = 9) -> tuple[list[str], float]:
     """Our dev and frozen articles (conflict and negative) plus ordinary news items we wrote
-    (``tests/data/news_mix/ordinary.jsonl``, each ``ordinary_weight`` times), ``copies`` times over; and the
+    (``tests/data/news_mix/ordinary.jsonl``, each ``ordinary_weight`` times); and the
     share of sentences in it that hold a labelled conflict event (about 15 %: most of a general feed is quiet)."""
     from engine.evaluation import load_articles
 
@@ -28,7 +28,7 @@ def news_mix(repo: Path, copies: int = 1, ordinary_weight: int = 9) -> tuple[lis
     texts = [a.text for a in articles] + ordinary * ordinary_weight
     event_sentences = sum(len({e["sentence"] for e in a.events}) for a in articles)
     sentences = sum(t.count(". ") + t.count(".\n") + 1 for t in texts)  # rough count, for the share only
-    return texts * copies, event_sentences / sentences
+    return texts, event_sentences / sentences
 
 
 def _interleaved(repeats: int, runs: dict) -> dict:

@@ -226,7 +226,6 @@ class Article:
     text: str
     key_pairs: list[tuple[str, str]]
     events: list[dict]  # each with "start": the char offset of its quoted sentence text
-    path: Path
 
 
 def load_articles(folder: str | Path) -> tuple[list[Article], list[str]]:
@@ -254,7 +253,7 @@ def load_articles(folder: str | Path) -> tuple[list[Article], list[str]]:
             events.append({**event, "start": text.index(event["sentence"])})
         date = meta["date"] if isinstance(meta["date"], dt.date) else dt.date.fromisoformat(str(meta["date"]))
         articles.append(Article(str(meta["id"]), date, meta["kind"], str(meta["title"]), text,
-                                [tuple(p) for p in meta.get("key_pairs") or []], events, meta_path))
+                                [tuple(p) for p in meta.get("key_pairs") or []], events))
     return articles, problems
 
 

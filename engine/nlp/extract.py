@@ -65,12 +65,6 @@ class Extractor:
         self.gate = SentenceGate(self.nlp)
         self.gating = gate and not degraded
 
-    def prepare(self, document: Document) -> Doc:
-        """The unparsed Doc of a document, carrying its date for relative dates ("on Tuesday")."""
-        doc = self.nlp.make_doc(document.text)
-        doc._.doc_date = document.date
-        return doc
-
     @property
     def language(self) -> Language:
         return self.nlp
@@ -84,7 +78,7 @@ class Extractor:
                 if not self.gating:
                     gated = GatedText(document.text, gated.sentences, list(range(len(gated.sentences))))
                 doc = self.nlp.make_doc(gated.text)
-                doc._.doc_date = document.date
+                doc._.doc_date = document.date  # for relative dates ("on Tuesday")
                 yield doc, (document, gated)
 
         for doc, (document, gated) in self.nlp.pipe(prepared(), batch_size=batch_size, as_tuples=True):

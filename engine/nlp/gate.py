@@ -80,7 +80,7 @@ class GatedText:
 class SentenceGate:
     """Built from the pipeline's own trigger lexicon and actor dictionary (the same files the run uses)."""
 
-    def __init__(self, nlp: Language, min_share_dropped: float = 0.0):
+    def __init__(self, nlp: Language):
         detector = nlp.get_pipe("escalation_signals")
         resolver = nlp.get_pipe("escalation_actors")
         self.words = trigger_word_forms(nlp, detector.lexicon.triggers)
@@ -92,7 +92,6 @@ class SentenceGate:
         self.references = REFERENCE_WORDS | {w.lower() for nouns in resolver.dictionary.roles.values()
                                              for n in nouns for w in n.split()}
         self.tokenizer = nlp.tokenizer
-        self.min_share_dropped = min_share_dropped
 
     def _split(self, doc: Doc) -> Doc:
         doc = self.sentencizer(doc)
@@ -121,8 +120,6 @@ class SentenceGate:
                         kept.add(j)
         if spans:
             kept.add(0)  # the headline sets the scene
-        if len(spans) - len(kept) <= self.min_share_dropped * len(spans):
-            kept = set(range(len(spans)))
         return GatedText(text, spans, sorted(kept))
 
 

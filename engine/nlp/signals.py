@@ -86,12 +86,16 @@ class _Actors:
     codes: list[str]
     text: str = ""
     anaphora: bool = False
-    nearest: bool = False  # not read from the parse: the nearest actor of the sentence (a fallback)
     unnamed: bool = False  # the parse names who it is ("the militias") but no actor matches: do not guess
     first_person: bool = False  # "we will strike": the speaker's own plan
     place: bool = False  # a city or region: a target or a launch point, never a source
     basis: str = "parse"  # how it was found: parse | reference | nearest | counterpart | earlier-event
     antecedent: int = -1  # sentence index the actor was taken from, when another sentence
+
+    @property
+    def guessed(self) -> bool:
+        """Not read from the text: the nearest actor of the sentence, or the side faced before."""
+        return self.basis in ("nearest", "counterpart")
 
     def found_by(self) -> str:
         if not self.codes:
@@ -311,12 +315,12 @@ class SignalDetector:
             before = [m for m in mentions if m.end <= span.start and m.via != "place"
                       and self.actors.unit_of(m.code) not in units(target.codes)]
             if before:
-                source = _Actors([before[-1].code], before[-1].text, True, True, basis="nearest")
+                source = _Actors([before[-1].code], before[-1].text, True, basis="nearest")
         if not target and not target.unnamed and len(source.codes) < 2:  # two sources: a reciprocal event
             after = [m for m in mentions if m.start >= span.end and self.actors.unit_of(m.code) not in units(source.codes)
                      and (signal in ("ATTACK", "MOBILIZE") or not self._venue(span.doc[m.head]))]
             if after:
-                target = _Actors([after[0].code], after[0].text, True, True, basis="nearest")
+                target = _Actors([after[0].code], after[0].text, True, basis="nearest")
         return source, target
 
     def _counterpart(self, previous: list[Signal], source: _Actors, target: _Actors,
@@ -340,7 +344,7 @@ class SignalDetector:
         if not faced:
             return source, target
         best = max(faced, key=lambda u: (faced[u], list(latest).index(u)))
-        other = _Actors([latest[best]], "", True, True, basis="counterpart", antecedent=where[best])
+        other = _Actors([latest[best]], "", True, basis="counterpart", antecedent=where[best])
         return (source, other) if source else (other, target)
 
     @staticmethod
@@ -393,7 +397,7 @@ class SignalDetector:
         confidence *= 1.0 if target else self.conf["no_target"]
         confidence *= self.conf["reported"] if speaker.text else 1.0
         confidence *= self.conf["via_anaphora"] if (source.anaphora or target.anaphora) else 1.0
-        confidence *= self.conf["nearest_actor"] if (source.nearest or target.nearest) else 1.0
+        confidence *= self.conf["nearest_actor"] if (source.guessed or target.guessed) else 1.0
         reported_by = ";".join(speaker.codes) if speaker.codes else speaker.text
 
         if not source and len(target.codes) >= 2 and any(
