@@ -347,7 +347,8 @@ CONTEXT_KEYS = {
     "planned_heads", "planned_modifiers", "future_auxiliaries", "ongoing_words", "past_modifiers",
     "reporting_verbs", "reported_adverbs", "object_control_verbs", "target_prepositions", "location_prepositions", "territory_nouns",
     "event_carrier_verbs", "response_verbs", "failure_verbs", "violation_verbs", "target_subject_lemmas",
-    "needs_party_lemmas", "reciprocal_lemmas", "figurative_modifiers",
+    "needs_party_lemmas", "reciprocal_lemmas", "figurative_modifiers", "threat_verbs",
+    "agreement_nouns", "event_named_things",
 }
 
 

@@ -89,7 +89,7 @@ class _Actors:
     unnamed: bool = False  # the parse names who it is ("the militias") but no actor matches: do not guess
     first_person: bool = False  # "we will strike": the speaker's own plan
     place: bool = False  # a city or region: a target or a launch point, never a source
-    basis: str = "parse"  # how it was found: parse | reference | nearest | counterpart | earlier-event
+    basis: str = "parse"  # how it was found: parse | reference | speaker | nearest | counterpart | earlier-event
     antecedent: int = -1  # sentence index the actor was taken from, when another sentence
 
     @property
@@ -156,6 +156,9 @@ class SignalDetector:
         self.needs_party = w("needs_party_lemmas")
         self.reciprocal = w("reciprocal_lemmas")
         self.figurative = w("figurative_modifiers")
+        self.threat_verbs = w("threat_verbs")
+        self.agreement_nouns = w("agreement_nouns")
+        self.thing_nouns = w("event_named_things")
         self.demand_lemmas = frozenset(
             str(w) for t in lexicon.triggers if t.signal == "DEMAND" and t.origin == "analyst"
             for w in (t.pattern[0].get("LEMMA", {}).get("IN", []) if isinstance(t.pattern[0].get("LEMMA"), dict)
@@ -219,8 +222,15 @@ class SignalDetector:
         if signal == "DEESCALATE" and head.dep_ == "pobj" and head.head.head.lemma_.lower() in self.failures:
             return []  # "violations of the truce", "the collapse of the ceasefire"
         if signal == "DEESCALATE" and any(a.lemma_.lower() in self.demand_lemmas and a.pos_ in VERBAL
-                                          for a in head.ancestors):
+                                          for a in self._content_governors(head)):
             return []  # "urged all parties to show restraint": the demand's content, not a de-escalation
+        if signal == "DEESCALATE" and any(
+                c.dep_ == "prep" and c.lower_ in ("from", "out") and any(
+                    g.lemma_.lower() in self.agreement_nouns for g in c.subtree if g.dep_ == "pobj")
+                for c in head.children):
+            return []  # "withdrew from the nuclear deal": leaving an agreement de-escalates nothing
+        if any(self._thing_name(t) for t in (head,)):
+            return []  # "prisoners of war", "war crimes": a thing named after an event, not the event
         if signal == "DEESCALATE" and head.pos_ in NOMINAL and governor is not None:
             if governor.lemma_.lower() in self.failures:
                 return []  # "the truce collapsed": a failed de-escalation is no de-escalation
@@ -243,6 +253,8 @@ class SignalDetector:
             return self._emit(doc, trigger, span, sent, sent_index, head, speaker, source, target, signal, cameo,
                               pattern_id)
         source = self._source(head, speaker, trigger.signal)
+        if signal == "ATTACK" and self._threat_content(head, source, speaker):
+            return []  # "Hezbollah threatened to strike Tel Aviv": one THREATEN, not a second event
         target = self._target(head, trigger.signal, speaker)
         for tok in span:
             if not target and tok != head:
@@ -275,6 +287,9 @@ class SignalDetector:
                 and len(source.codes) < 2 and not any(c.dep_ == "prep" and c.lower_ in ("with", "between")
                                                       for c in head.children):
             return []  # "the security cabinet met", "not authorised to speak to the press"
+        if signal == "THREATEN" and not source and speaker.codes and head.lemma_.lower() not in self.threat_verbs:
+            # "Tehran said the attack would not go unanswered": the one who says it threatens
+            source = _Actors(speaker.codes, speaker.text, basis="speaker")
         if not source or not target:
             source, target = self._nearest_actors(span, mentions_by_sentence.get(sent.start, []), speaker,
                                                   source, target, signal)
@@ -348,6 +363,39 @@ class SignalDetector:
         return (source, other) if source else (other, target)
 
     @staticmethod
+    def _content_governors(head: Token) -> list[Token]:
+        """The words whose content the event is: up through complements and objects, not out of a
+        relative clause or a subject ("Oman, which has mediated ..., called for restraint")."""
+        out, node = [], head
+        while node.head != node and node.dep_ not in ("relcl", "nsubj", "nsubjpass", "advcl", "appos", "csubj"):
+            node = node.head
+            out.append(node)
+        return out
+
+    def _thing_name(self, head: Token) -> bool:
+        if head.dep_ == "compound" and head.head.lemma_.lower() in self.thing_nouns:
+            return True  # "war crimes", "war cabinet"
+        return head.dep_ == "pobj" and head.head.lower_ == "of" and head.head.head.lemma_.lower() in self.thing_nouns
+
+    def _threat_content(self, head: Token, source: _Actors, speaker: _Actors) -> bool:
+        """Is the event what a threat verb announces ("threatened to strike", "warned it would attack",
+        "threatened a ground operation") by the one who threatens? "Iran warned that Israel would
+        attack" is not: another actor would act."""
+        node = head
+        for _ in range(4):
+            if node.dep_ not in ("xcomp", "ccomp", "dobj", "conj", "aux") or node.head == node:
+                return False
+            parent = node.head
+            if node.dep_ != "conj" and parent.pos_ in VERBAL and parent.lemma_.lower() in self.threat_verbs:
+                if not source or source.first_person:
+                    return True
+                threatener = next((self._actors_of(c, speaker) for c in parent.children if c.dep_ == "nsubj"), NONE)
+                units = {self.actors.unit_of(c) for c in threatener.codes}
+                return bool(units & {self.actors.unit_of(c) for c in source.codes})
+            node = parent
+        return False
+
+    @staticmethod
     def _venue(tok: Token) -> bool:
         """'talks in Baghdad', 'met at Doha': where something happens, not a party to it."""
         return tok.dep_ == "pobj" and tok.head.lower_ in ("in", "at", "near", "inside")
@@ -383,13 +431,23 @@ class SignalDetector:
               pattern_id) -> list[Signal]:
         """Flags, confidence and one Signal per (source, target); ``head`` is the word flags are read from."""
         status = self._status(head)
-        # A planned attack announced by the attacker itself is a threat (CAMEO 138).
+        # A planned attack announced by the attacker itself is a threat (CAMEO 138): "we will strike",
+        # "Israel said it would launch an assault" (reported speech shifts "will" to "would"), and
+        # "Gallant said Hezbollah would be hit hard" (the speaker is the unnamed attacker).
         speaker_units = {self.actors.unit_of(c) for c in speaker.codes}
-        if signal == "ATTACK" and status == "planned" and (
+        announced = status == "planned" or (speaker.codes and self._modal(head, span))
+        if signal == "ATTACK" and announced and not source and target and speaker.codes \
+                and any(c.dep_ == "nsubjpass" for c in head.children) and not speaker_units & {
+                    self.actors.unit_of(c) for c in target.codes}:
+            source = _Actors(speaker.codes, speaker.text, basis="speaker")
+            signal, cameo, pattern_id = "THREATEN", "138", f"{trigger.id}+stated-intent"
+        elif signal == "ATTACK" and announced and (
                 source.first_person or speaker_units & {self.actors.unit_of(c) for c in source.codes}):
             signal, cameo, pattern_id = "THREATEN", "138", f"{trigger.id}+stated-intent"
         negated = self._negated(head, span)
-        hypothetical = self._hypothetical(head, span)
+        # a threat that is made is not hypothetical, whatever its content's conditions ("would pay a
+        # heavy price if ..."); only a threat that might be made is ("Iran could threaten ...")
+        hypothetical = self._hypothetical_threat(head, span) if signal == "THREATEN" else self._hypothetical(head, span)
         location = self._location(head)
         date = self._event_date(head, doc._.doc_date)
         confidence = trigger.confidence
@@ -554,6 +612,9 @@ class SignalDetector:
         if head.dep_ == "pobj" and verb.dep_ == "prep" and verb.lower_ in ("to", "for") \
                 and verb.head.lemma_.lower() in self.responses:
             return NONE  # "Washington responded to the attack"
+        if head.dep_ == "pobj" and verb.dep_ == "prep" and verb.lower_ in ("to", "on") \
+                and verb.head.pos_ in VERBAL and verb.head.lemma_.lower() in self.carriers:
+            return self._source(verb.head, speaker, signal)  # "X and Y agreed to a truce", "agreed on a deal"
         return self._governing_source(head, speaker)
 
     def _own_source(self, head: Token, speaker: _Actors, signal: str) -> _Actors:
@@ -713,6 +774,8 @@ class SignalDetector:
         complement of another verb (ccomp/parataxis), never into the verb of saying."""
         path = [head]
         node = head
+        if self._subject_event(head):
+            return path
         while node.head != node and node.dep_ not in CLAUSE_BOUNDARIES:
             node = node.head
             if node.lemma_ in self.reporting:
@@ -720,10 +783,19 @@ class SignalDetector:
             path.append(node)
         return path
 
+    def _subject_event(self, head: Token) -> bool:
+        """'The attack would not go unanswered': the predicate of an event noun that is a subject says
+        something about the event; its negation and modals are not the event's (unless the predicate
+        carries the event out: 'the strike was not carried out')."""
+        return head.pos_ in NOMINAL and head.dep_ in ("nsubj", "nsubjpass") and \
+            head.head.lemma_.lower() not in self.carriers
+
     def _negated(self, head: Token, span=None) -> bool:
         inside = range(span.start, span.end) if span is not None else range(0)
         node = head
-        for _ in range(4):
+        for step in range(4):
+            if step == 1 and self._subject_event(head):
+                return False
             for child in node.children:
                 if child.i in inside:
                     continue  # "will not hesitate to act": the negation is part of the trigger
@@ -757,6 +829,25 @@ class SignalDetector:
                 ):
                     return True
         return False
+
+    def _modal(self, head: Token, span) -> bool:
+        """A modal ("would", "could") on the event's clause, outside its trigger, in a clause that is
+        not a condition or a question ("asked whether Washington would back an attack")."""
+        inside = range(span.start, span.end)
+        path = self._path(head)
+        if any(c.dep_ == "mark" and c.lower_ in self.condition_marks for node in path for c in node.children):
+            return False
+        return any(c.dep_ in ("aux", "auxpass") and c.lower_ in self.modals and c.i not in inside
+                   for node in path for c in node.children)
+
+    def _hypothetical_threat(self, head: Token, span) -> bool:
+        inside = range(span.start, span.end)
+        if head.lemma_.lower() in self.target_subject or head.lower_ in self.modals:
+            return False  # "would pay a heavy price": the modal is the threat's own wording
+        if any(node != head and node.lemma_.lower() in self.hypothetical_heads for node in self._path(head)):
+            return True
+        return any(c.dep_ in ("aux", "auxpass") and c.lower_ in self.modals and c.i not in inside
+                   and head.pos_ in VERBAL and head.lemma_.lower() in self.threat_verbs for c in head.children)
 
     def _status(self, head: Token) -> str:
         path = self._path(head)
