@@ -169,6 +169,7 @@ EXACT = [
     ("Venezuela and Guyana agreed not to use force against each other.", {("VEN", "DEESCALATE", "GUY", F, F),
                                                                           ("GUY", "DEESCALATE", "VEN", F, F)}),
     ("North Korea freed a detained American soldier.", {("PRK", "DEESCALATE", "USA", F, F)}),
+    ("The Israeli army said its troops fired at suspects who posed a threat to them.", {("ISRMIL", "ATTACK", "", F, F)}),
 ]
 
 
@@ -192,3 +193,20 @@ def test_threatened_act_of_another_actor_is_kept(extractor):
                                         date=dt.date(2024, 11, 4))]).signals
     rows = {(r.source, r.signal) for r in table.itertuples()}
     assert ("IRN", "THREATEN") in rows and ("ISR", "ATTACK") in rows
+
+
+def test_quoted_threat_takes_its_speaker(extractor):
+    """A quoted threat that names no one is the speaker's, even when the speaker is named in the next
+    sentence and the quote itself holds no actor (the sentence gate must keep it too)."""
+    text = ("Serbia raised the readiness of its army on Monday.\n\n"
+            "\"Any provocation will be met with a decisive response. Our patience has limits,\" "
+            "Serbian President Aleksandar Vucic said.")
+    table = extractor.extract([Document(id="q", text=text, date=dt.date(2024, 11, 4))]).signals
+    threat = table[(table["signal"] == "THREATEN") & (table["sent_index"] == 1)]
+    assert list(threat["source"]) == ["SRBGOV"], table[["sent_index", "source", "signal", "trigger"]]
+
+
+def test_headline_threatens_is_a_threat(extractor):
+    table = extractor.extract([Document(id="h", text="North Korea threatens 'overwhelming' response as U.S. carrier docks",
+                                        date=dt.date(2024, 11, 4))]).signals
+    assert ("PRK", "THREATEN") in {(r.source, r.signal) for r in table.itertuples()}

@@ -112,7 +112,10 @@ class SentenceGate:
             has_reference.append(any(t.lower_ in self.references for t in sent))
         kept = set()
         for k in range(len(spans)):
-            if has_trigger[k] and (has_actor[k] or has_reference[k]):
+            # a quoted threat often names no one ("Any misadventure will be met with a decisive response,"
+            # the army said): the sentence next to it names the speaker
+            beside = any(has_actor[j] for j in (k - 1, k + 1) if 0 <= j < len(spans))
+            if has_trigger[k] and (has_actor[k] or has_reference[k] or beside):
                 kept.add(k)
                 # the sentence before names who "it", "the group" or "the army" may be
                 for j in range(max(k - CONTEXT_SENTENCES, 0), k):

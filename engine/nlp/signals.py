@@ -159,6 +159,7 @@ class SignalDetector:
         self.threat_verbs = w("threat_verbs")
         self.agreement_nouns = w("agreement_nouns")
         self.thing_nouns = w("event_named_things")
+        self.descriptive = w("descriptive_verbs")
         self.demand_lemmas = frozenset(
             str(w) for t in lexicon.triggers if t.signal == "DEMAND" and t.origin == "analyst"
             for w in (t.pattern[0].get("LEMMA", {}).get("IN", []) if isinstance(t.pattern[0].get("LEMMA"), dict)
@@ -205,13 +206,14 @@ class SignalDetector:
         by_sentence: dict[int, list] = {}
         for m in doc._.actor_mentions or []:
             by_sentence.setdefault(doc[m.head].sent.start, []).append(m)
+        threat_words = {i for trigger, span in chosen if trigger.signal == "THREATEN" for i in range(span.start, span.end)}
         for trigger, span in chosen:
-            signals.extend(self._signals_for(doc, trigger, span, sent_index, signals, by_sentence))
+            signals.extend(self._signals_for(doc, trigger, span, sent_index, signals, by_sentence, threat_words))
         doc._.signals = _one_per_event(signals)
         return doc
 
     def _signals_for(self, doc: Doc, trigger, span, sent_index, previous: list[Signal],
-                     mentions_by_sentence: dict[int, list]) -> list[Signal]:
+                     mentions_by_sentence: dict[int, list], threat_words: set[int]) -> list[Signal]:
         head = span.root
         sent = span.sent
         speaker = self._reported_by(head, sent)
@@ -242,6 +244,9 @@ class SignalDetector:
                 signal, cameo, pattern_id = "ATTACK", "196", f"{trigger.id}+violated"
                 return self._emit(doc, trigger, span, sent, sent_index, governor, speaker, source, target,
                                   signal, cameo, pattern_id)
+        if signal == "THREATEN" and head.pos_ in NOMINAL and head.dep_ in ("dobj", "attr", "oprd") \
+                and head.head.lemma_.lower() in self.descriptive:
+            return []  # "suspects who posed a threat to them", "called the drills a threat": a description
         subject_word = next((t for t in span if t.lemma_.lower() in self.target_subject), None)
         if signal in ("THREATEN", "DEMAND") and subject_word is not None:
             # "Beirut will pay a heavy price," Gallant said / Russia said Sudan must return it: the speaker
@@ -253,7 +258,7 @@ class SignalDetector:
             return self._emit(doc, trigger, span, sent, sent_index, head, speaker, source, target, signal, cameo,
                               pattern_id)
         source = self._source(head, speaker, trigger.signal)
-        if signal == "ATTACK" and self._threat_content(head, source, speaker):
+        if signal == "ATTACK" and self._threat_content(head, source, speaker, threat_words):
             return []  # "Hezbollah threatened to strike Tel Aviv": one THREATEN, not a second event
         target = self._target(head, trigger.signal, speaker)
         for tok in span:
@@ -287,9 +292,12 @@ class SignalDetector:
                 and len(source.codes) < 2 and not any(c.dep_ == "prep" and c.lower_ in ("with", "between")
                                                       for c in head.children):
             return []  # "the security cabinet met", "not authorised to speak to the press"
-        if signal == "THREATEN" and not source and speaker.codes and head.lemma_.lower() not in self.threat_verbs:
-            # "Tehran said the attack would not go unanswered": the one who says it threatens
-            source = _Actors(speaker.codes, speaker.text, basis="speaker")
+        if signal == "THREATEN" and not source and head.lemma_.lower() not in self.threat_verbs:
+            # "Tehran said the attack would not go unanswered": the one who says it threatens; in a quote
+            # that names no one ("Any misadventure will be met with a decisive response"), its speaker
+            said_by = speaker if speaker.codes else (self._quote_speaker(head) if _in_quote(sent) else NONE)
+            if said_by.codes:
+                source = _Actors(said_by.codes, said_by.text, basis="speaker")
         if not source or not target:
             source, target = self._nearest_actors(span, mentions_by_sentence.get(sent.start, []), speaker,
                                                   source, target, signal)
@@ -304,9 +312,13 @@ class SignalDetector:
         """When the parse gives no source or no target, take the nearest actor named before the trigger
         as source and the nearest after it as target, never the speaker of reported speech nor a launch
         point ("from Iraqi soil"). Marked ``nearest`` (lower confidence) so evidence says so."""
-        # who speaks about the event or reacts to it ("Iran condemned the strike") did not act in it
-        bystanders = {c.i for a in span.root.ancestors if a.lemma_.lower() in self.responses | self.reporting
-                      for c in a.children if c.dep_ in ("nsubj", "nsubjpass")}
+        # who speaks about the event or reacts to it ("Iran condemned the strike", "South Korea's Joint
+        # Chiefs of Staff said") did not act in it
+        bystanders = {t.i for a in span.root.ancestors if a.lemma_.lower() in self.responses | self.reporting
+                      for c in a.children if c.dep_ in ("nsubj", "nsubjpass") for t in c.subtree}
+        bystanders |= {t.i for verb in span.sent if verb.lemma_ in self.reporting and verb.pos_ in VERBAL
+                       and not any(a == verb for a in span.root.ancestors) and verb != span.root
+                       for c in verb.children if c.dep_ in ("nsubj", "nsubjpass") for t in c.subtree}
         mentions = []
         for m in sentence_mentions:
             if span.start <= m.head < span.end:
@@ -337,6 +349,16 @@ class SignalDetector:
             if after:
                 target = _Actors([after[0].code], after[0].text, True, basis="nearest")
         return source, target
+
+    @staticmethod
+    def _clause_of(tok: Token) -> int:
+        """The index of the verb heading the clause a word belongs to (the sentence root at the latest)."""
+        node = tok
+        while node.head != node:
+            if node.dep_ in SUBORDINATE or node.dep_ in CLAUSE_BOUNDARIES or node.dep_ == "conj" and node.pos_ in VERBAL:
+                return node.i
+            node = node.head
+        return node.i
 
     def _counterpart(self, previous: list[Signal], source: _Actors, target: _Actors,
                      here: int) -> tuple[_Actors, _Actors]:
@@ -377,16 +399,18 @@ class SignalDetector:
             return True  # "war crimes", "war cabinet"
         return head.dep_ == "pobj" and head.head.lower_ == "of" and head.head.head.lemma_.lower() in self.thing_nouns
 
-    def _threat_content(self, head: Token, source: _Actors, speaker: _Actors) -> bool:
-        """Is the event what a threat verb announces ("threatened to strike", "warned it would attack",
+    def _threat_content(self, head: Token, source: _Actors, speaker: _Actors, threat_words: set[int]) -> bool:
+        """Is the event what a threat announces ("threatened to strike", "warned it would attack",
         "threatened a ground operation") by the one who threatens? "Iran warned that Israel would
-        attack" is not: another actor would act."""
+        attack" is not: another actor would act; nor is "Qatar pledged to expel ...", which no threat
+        trigger reads as a threat."""
         node = head
         for _ in range(4):
             if node.dep_ not in ("xcomp", "ccomp", "dobj", "conj", "aux") or node.head == node:
                 return False
             parent = node.head
-            if node.dep_ != "conj" and parent.pos_ in VERBAL and parent.lemma_.lower() in self.threat_verbs:
+            if node.dep_ != "conj" and parent.pos_ in VERBAL and parent.lemma_.lower() in self.threat_verbs \
+                    and parent.i in threat_words:
                 if not source or source.first_person:
                     return True
                 threatener = next((self._actors_of(c, speaker) for c in parent.children if c.dep_ == "nsubj"), NONE)
@@ -918,6 +942,18 @@ class SignalDetector:
 
 PARSE_ATTRS = ("POS", "TAG", "DEP", "MORPH", "ENT_TYPE")
 TOKEN_ATTRS = {"POS": "pos_", "TAG": "tag_", "DEP": "dep_", "LEMMA": "lemma_", "LOWER": "lower_"}
+
+
+QUOTES = ('"', "“", "”")
+
+
+def _in_quote(sent) -> bool:
+    """Inside quotation marks: the sentence holds one, or its paragraph has an open one before it."""
+    if any(q in sent.text for q in QUOTES):
+        return True
+    text = sent.doc.text
+    before = text[text.rfind("\n", 0, sent.start_char) + 1:sent.start_char]
+    return sum(before.count(q) for q in QUOTES) % 2 == 1
 
 
 def _single_word_lookup(pattern: list) -> tuple[str, list[str], list[tuple[str, object]]] | None:
