@@ -210,3 +210,20 @@ def test_headline_threatens_is_a_threat(extractor):
     table = extractor.extract([Document(id="h", text="North Korea threatens 'overwhelming' response as U.S. carrier docks",
                                         date=dt.date(2024, 11, 4))]).signals
     assert ("PRK", "THREATEN") in {(r.source, r.signal) for r in table.itertuples()}
+
+
+def test_both_sides_are_the_two_parties_named_before(extractor):
+    text = ("India and Pakistan exchanged fire across the Line of Control on Monday. "
+            "The United States called on both sides to show restraint.")
+    table = extractor.extract([Document(id="b", text=text, date=dt.date(2024, 11, 4))]).signals
+    demands = {(r.source, r.target) for r in table.itertuples() if r.signal == "DEMAND"}
+    assert demands == {("USA", "IND"), ("USA", "PAK")}
+
+
+def test_unattributed_ceasefire_is_the_documents_pair(extractor):
+    text = ("Armenian and Azerbaijani troops clashed on the border. Azerbaijan shelled Armenian positions again "
+            "on Tuesday.\n\nA ceasefire brokered in 2022 has largely held until now.")
+    table = extractor.extract([Document(id="c", text=text, date=dt.date(2024, 11, 4))]).signals
+    truce = table[(table["signal"] == "DEESCALATE") & (table["sent_index"] == 2)]
+    assert {(r.source, r.target) for r in truce.itertuples()} == {("AZE", "ARM"), ("ARM", "AZE")}
+    assert set(truce["source_basis"]) == {"document-pair"}

@@ -33,6 +33,11 @@ UNKNOWN_ENTITY_LABELS = {"GPE", "ORG", "NORP", "PERSON"}
 GROUP_NOUNS = frozenset({"group", "groups", "movement", "organisation", "organization", "faction", "factions",
                          "militia", "militias", "militants", "rebels", "insurgents", "fighters", "guerrillas"})
 STATE_NOUNS = frozenset({"country", "kingdom", "republic", "island", "emirate", "nation", "state"})
+# "both sides", "the two countries", "both governments": the two parties the document is about
+PAIR_NOUNS = frozenset({"sides", "countries", "governments", "parties", "neighbours", "neighbors", "nations",
+                        "capitals", "militaries", "armies", "states", "rivals", "adversaries", "foes"})
+# how far back (in sentences) "both sides" looks for its two parties
+PAIR_WINDOW = 6
 DETERMINERS = frozenset({"the", "this", "these", "those", "its", "their", "his", "her"})
 THIRD_PERSON = {"it": "any", "its": "any", "they": "plural", "them": "plural", "their": "plural",
                 "he": "person", "him": "person", "his": "person", "she": "person", "her": "person"}
@@ -289,6 +294,13 @@ class ActorResolver:
                 found = last.get("group")
             elif lower in STATE_NOUNS and tok.pos_ == "NOUN" and _has_determiner(tok, ("the",)):
                 found = last.get("state")
+            elif lower in PAIR_NOUNS and _names_a_pair(tok):
+                for party in self._two_parties(tok, seen, sent_of):
+                    ref = ActorMention(party.code, tok.i, tok.i + 1, tok.i, tok.text, "reference", sent_of[party.head])
+                    added.append(ref)
+                    seen.append(ref)
+                taken.add(tok.i)
+                continue
             else:
                 continue
             if found is not None:
@@ -298,6 +310,25 @@ class ActorResolver:
                 seen.append(ref)
                 taken.add(tok.i)
         return sorted(mentions + added, key=lambda m: (m.start, m.head))
+
+    def _two_parties(self, tok: Token, seen: list[ActorMention], sent_of: list[int]) -> list[ActorMention]:
+        """The two units named most often in the last sentences (the latest mention of each), leaving out
+        the subject of the clause that names them ("the EU urged both sides")."""
+        here = sent_of[tok.i]
+        subject_units = {self.dictionary.unit_of(m.code) for m in seen if sent_of[m.head] == here
+                         and tok.doc[m.head].dep_ in SUBJECT_DEPS}
+        count: dict[str, int] = {}
+        latest: dict[str, ActorMention] = {}
+        for m in seen:
+            if here - sent_of[m.head] > PAIR_WINDOW or m.via == "place":
+                continue
+            unit = self.dictionary.unit_of(m.code)
+            if unit in subject_units:
+                continue
+            count[unit] = count.get(unit, 0) + 1
+            latest[unit] = m
+        best = sorted(count, key=lambda u: (count[u], latest[u].start), reverse=True)[:2]
+        return [latest[u] for u in best] if len(best) == 2 else []
 
     def _pronoun_antecedent(self, tok: Token, seen: list[ActorMention], sent_of: list[int], wanted: str,
                             last_person: int | None) -> ActorMention | None:
@@ -348,6 +379,14 @@ def _inside_unknown_names(named: list[Span], roles: list[Span]) -> set[int]:
         if head_unknown or left_unknown:
             inside.add(span.start)
     return inside
+
+
+def _names_a_pair(tok: Token) -> bool:
+    """'both sides', 'the two countries' (not 'two countries', which may be any two)."""
+    words = {c.lower_ for c in tok.children}
+    before = tok.doc[tok.i - 1].lower_ if tok.i else ""
+    return "both" in words or before == "both" or ("two" in words and "the" in words) or (
+        before == "two" and tok.i > 1 and tok.doc[tok.i - 2].lower_ == "the")
 
 
 def _has_determiner(tok: Token, words: frozenset | tuple = DETERMINERS) -> bool:

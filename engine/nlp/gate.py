@@ -32,7 +32,7 @@ FUNCTION_WORDS = frozenset(
     "these those as than then so such up down out off over into onto upon about against between".split())
 SEPARATOR = "\n\n"
 REFERENCE_WORDS = frozenset("it its they them their he him his she her we us our i group groups movement "
-                            "faction factions militants rebels country kingdom island republic".split())
+                            "faction factions militants rebels country kingdom island republic both sides".split())
 CONTEXT_SENTENCES = 2  # sentences before a kept one that are kept too when they name an actor
 
 

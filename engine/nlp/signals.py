@@ -89,13 +89,14 @@ class _Actors:
     unnamed: bool = False  # the parse names who it is ("the militias") but no actor matches: do not guess
     first_person: bool = False  # "we will strike": the speaker's own plan
     place: bool = False  # a city or region: a target or a launch point, never a source
-    basis: str = "parse"  # how it was found: parse | reference | speaker | nearest | counterpart | earlier-event
+    basis: str = "parse"  # how it was found: parse | reference | speaker | nearest | counterpart | document-pair | earlier-event
     antecedent: int = -1  # sentence index the actor was taken from, when another sentence
 
     @property
     def guessed(self) -> bool:
-        """Not read from the text: the nearest actor of the sentence, or the side faced before."""
-        return self.basis in ("nearest", "counterpart")
+        """Not read from the text: the nearest actor of the sentence, the side faced before, or the pair
+        the document is about."""
+        return self.basis in ("nearest", "counterpart", "document-pair")
 
     def found_by(self) -> str:
         if not self.codes:
@@ -288,6 +289,10 @@ class SignalDetector:
                                  antecedent=earlier.sent_index)
                 target = _Actors([earlier.target], earlier.target_text, True, basis="earlier-event",
                                  antecedent=earlier.sent_index)
+        if not source and not target and head.pos_ in NOMINAL and head.lemma_.lower() in self.reciprocal:
+            # "A ceasefire reached after four days of fighting has largely held": the pair the document
+            # is about, both ways
+            source = self._document_pair(previous, here)
         if signal == "DEESCALATE" and head.lemma_.lower() in self.needs_party and head.pos_ in VERBAL and not target \
                 and len(source.codes) < 2 and not any(c.dep_ == "prep" and c.lower_ in ("with", "between")
                                                       for c in head.children):
@@ -349,6 +354,26 @@ class SignalDetector:
             if after:
                 target = _Actors([after[0].code], after[0].text, True, basis="nearest")
         return source, target
+
+    def _document_pair(self, previous: list[Signal], here: int) -> _Actors:
+        """The two units the document has told most events between so far (both named), as one
+        reciprocal party; nothing when no pair stands out."""
+        count: dict[frozenset, int] = {}
+        latest: dict[frozenset, tuple[str, str, int]] = {}
+        for p in previous:
+            if p.source and p.target and p.sent_index < here:
+                pair = frozenset((self.actors.unit_of(p.source), self.actors.unit_of(p.target)))
+                if len(pair) == 2:
+                    count[pair] = count.get(pair, 0) + 1
+                    latest[pair] = (p.source, p.target, p.sent_index)
+        if not count:
+            return NONE
+        ranked = sorted(count.values(), reverse=True)
+        best = max(count, key=lambda k: (count[k], latest[k][2]))
+        if len(ranked) > 1 and ranked[0] == ranked[1]:
+            return NONE  # two pairs told as often: no telling which one is meant
+        source, target, where = latest[best]
+        return _Actors([source, target], "", True, basis="document-pair", antecedent=where)
 
     @staticmethod
     def _clause_of(tok: Token) -> int:
