@@ -227,3 +227,12 @@ def test_unattributed_ceasefire_is_the_documents_pair(extractor):
     truce = table[(table["signal"] == "DEESCALATE") & (table["sent_index"] == 2)]
     assert {(r.source, r.target) for r in truce.itertuples()} == {("AZE", "ARM"), ("ARM", "AZE")}
     assert set(truce["source_basis"]) == {"document-pair"}
+
+
+def test_description_is_not_its_own_clause_subject(extractor):
+    """'China announced drills around the island': the island is Taiwan, and the drills are China's
+    although 'announce' is also a verb of saying."""
+    text = "Taiwan reported more Chinese warships on Monday. China announced large drills around the island."
+    table = extractor.extract([Document(id="i", text=text, date=dt.date(2024, 11, 4))]).signals
+    drills = table[table["trigger"] == "drills"]
+    assert {(r.source, r.target) for r in drills.itertuples()} == {("CHN", "TWN")}

@@ -8,7 +8,8 @@ a place ("militias in Iraq"), or a reference to an actor named earlier in the do
   faction") is the last armed group named;
 - a role noun with a determiner and no country ("the army", "the ministry", "the prime minister") is
   that role of the last state named ("the army" after "Israeli forces" -> ISRMIL);
-- "the country", "the kingdom", "the island" is the last state named;
+- "the country", "the kingdom", "the island" is the last state named (not the subject of its own clause:
+  in "China announced drills around the island" the island is not China);
 - a third-person pronoun ("it", "its", "they", "he") is the last actor that was a grammatical subject in
   this or the two previous sentences (for "he"/"she" a person first), else the nearest actor before it.
 
@@ -264,15 +265,15 @@ class ActorResolver:
     def _references(self, doc: Doc, mentions: list[ActorMention], role_starts: set[int]) -> list[ActorMention]:
         """Add mentions for descriptions and pronouns that refer to an actor named before them.
 
-        One pass in document order: ``seen`` holds the mentions before the current token, ``last``
-        the latest mention of each kind, so each lookup is bounded."""
+        One pass in document order: ``seen`` holds the mentions before the current token, ``recent``
+        the mentions of each kind."""
         taken = {i for m in mentions for i in range(m.start, m.end)}
         sent_of = [0] * len(doc)
         for k, sent in enumerate(doc.sents):
             sent_of[sent.start:sent.end] = [k] * (sent.end - sent.start)
         pending = sorted(mentions, key=lambda m: m.start)
         seen: list[ActorMention] = []
-        last: dict[str, ActorMention] = {}
+        recent: dict[str, list[ActorMention]] = {}  # mentions of each kind, in document order
         last_person: int | None = None  # token index of the latest PERSON entity, known or not
         added: list[ActorMention] = []
         k = 0
@@ -280,7 +281,7 @@ class ActorResolver:
             while k < len(pending) and pending[k].start < tok.i:
                 if pending[k].via != "place":  # a place is no antecedent for "it" or "the group"
                     seen.append(pending[k])
-                    last[self.kind(pending[k].code)] = pending[k]
+                    recent.setdefault(self.kind(pending[k].code), []).append(pending[k])
                 k += 1
             if tok.ent_type_ == "PERSON" and tok.ent_iob_ == "B":
                 last_person = tok.i
@@ -291,9 +292,9 @@ class ActorResolver:
                                                                     and tok.dep_ == "poss"):
                 found = self._pronoun_antecedent(tok, seen, sent_of, THIRD_PERSON.get(lower, "any"), last_person)
             elif lower in GROUP_NOUNS and tok.pos_ == "NOUN" and _has_determiner(tok):
-                found = last.get("group")
+                found = _not_own_subject(tok, recent.get("group", []))
             elif lower in STATE_NOUNS and tok.pos_ == "NOUN" and _has_determiner(tok, ("the",)):
-                found = last.get("state")
+                found = _not_own_subject(tok, recent.get("state", []))
             elif lower in PAIR_NOUNS and _names_a_pair(tok):
                 for party in self._two_parties(tok, seen, sent_of):
                     ref = ActorMention(party.code, tok.i, tok.i + 1, tok.i, tok.text, "reference", sent_of[party.head])
@@ -379,6 +380,21 @@ def _inside_unknown_names(named: list[Span], roles: list[Span]) -> set[int]:
         if head_unknown or left_unknown:
             inside.add(span.start)
     return inside
+
+
+def _not_own_subject(tok: Token, candidates: list[ActorMention]) -> ActorMention | None:
+    """The latest candidate, unless it is the subject of the description's own clause: in "China
+    announced drills around the island" the island is not China (that would be "its own")."""
+    if not candidates:
+        return None
+    if tok.dep_ in SUBJECT_DEPS:
+        return candidates[-1]
+    verb = next((a for a in tok.ancestors if a.pos_ in ("VERB", "AUX")), None)
+    subjects = {c.i for c in verb.children if c.dep_ in SUBJECT_DEPS} if verb is not None else set()
+    for m in reversed(candidates[-4:]):
+        if m.head not in subjects:
+            return m
+    return None
 
 
 def _names_a_pair(tok: Token) -> bool:

@@ -713,8 +713,9 @@ class SignalDetector:
                 for subj in node.children:  # "Tehran said ... and vowed to respond": shared subject
                     if subj.dep_ in ("nsubj", "csubj"):
                         return self._actors_of(subj, speaker)
-            if child.dep_ in CLAUSE_BOUNDARIES or node.lemma_ in self.reporting:
-                return NONE
+            if child.dep_ in CLAUSE_BOUNDARIES or (node.lemma_ in self.reporting and not (
+                    child.dep_ == "dobj" and node.lemma_.lower() in self.carriers)):
+                return NONE  # (but "China announced drills": the drills are China's)
             if node.dep_ == "prep" and child.dep_ == "pobj" and (
                 node.head.pos_ in NOMINAL or node.lower_ not in INTENT_PREPOSITIONS
             ):
