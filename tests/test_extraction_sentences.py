@@ -170,6 +170,8 @@ EXACT = [
                                                                           ("GUY", "DEESCALATE", "VEN", F, F)}),
     ("North Korea freed a detained American soldier.", {("PRK", "DEESCALATE", "USA", F, F)}),
     ("The Israeli army said its troops fired at suspects who posed a threat to them.", {("ISRMIL", "ATTACK", "", F, F)}),
+    ("Ukraine's president called on Washington to lift the restrictions.", {("UKRGOV", "DEMAND", "USA", F, F)}),
+    ("The U.S. destroyer launched attack drones toward the coast.", set()),
 ]
 
 

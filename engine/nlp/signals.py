@@ -343,7 +343,8 @@ class SignalDetector:
         def units(codes):
             return {self.actors.unit_of(c) for c in codes}
 
-        if not source and not source.unnamed:
+        passive = head.pos_ in VERBAL and any(c.dep_ in ("nsubjpass", "auxpass") for c in head.children)
+        if not source and not source.unnamed and not passive:  # before a passive verb stands what was hit
             before = [m for m in mentions if m.end <= span.start and m.via != "place"
                       and self.actors.unit_of(m.code) not in units(target.codes)]
             if before:
@@ -414,7 +415,9 @@ class SignalDetector:
         """The words whose content the event is: up through complements and objects, not out of a
         relative clause or a subject ("Oman, which has mediated ..., called for restraint")."""
         out, node = [], head
-        while node.head != node and node.dep_ not in ("relcl", "nsubj", "nsubjpass", "advcl", "appos", "csubj"):
+        while node.head != node and node.dep_ not in ("relcl", "nsubj", "nsubjpass", "appos", "csubj"):
+            if node.dep_ == "advcl" and not any(c.dep_ == "aux" and c.lower_ == "to" for c in node.children):
+                break  # "called on Washington to lift ..." is the call's content; "..., as X agreed" is not
             node = node.head
             out.append(node)
         return out
