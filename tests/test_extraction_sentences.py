@@ -172,6 +172,10 @@ EXACT = [
     ("The Israeli army said its troops fired at suspects who posed a threat to them.", {("ISRMIL", "ATTACK", "", F, F)}),
     ("Ukraine's president called on Washington to lift the restrictions.", {("UKRGOV", "DEMAND", "USA", F, F)}),
     ("The U.S. destroyer launched attack drones toward the coast.", set()),
+    ("The Kremlin did not rule out military action against Moldova.", {("RUS", "THREATEN", "MDA", F, F)}),
+    ("Beijing said it would not allow Taiwan to drift towards independence.", {("CHN", "THREATEN", "TWN", F, F)}),
+    ("Azerbaijan hinted at a military response to Armenian provocations.", {("AZE", "THREATEN", "ARM", F, F)}),
+    ("Iran and Saudi Arabia held talks in Baghdad.", {("IRN", "DEESCALATE", "SAU", F, F), ("SAU", "DEESCALATE", "IRN", F, F)}),
 ]
 
 

@@ -29,7 +29,8 @@ from engine.nlp.actors import mark_paragraphs
 FUNCTION_WORDS = frozenset(
     "a an the to of on in at by for with from and or but not no n't never will would shall 'll can could "
     "may might must be is are was were been being have has had do does did it its their his her this that "
-    "these those as than then so such up down out off over into onto upon about against between".split())
+    "these those as than then so such up down out off over into onto upon about against between all there "
+    "both each any".split())
 SEPARATOR = "\n\n"
 REFERENCE_WORDS = frozenset("it its they them their he him his she her we us our i group groups movement "
                             "faction factions militants rebels country kingdom island republic both sides".split())

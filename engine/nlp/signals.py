@@ -161,10 +161,6 @@ class SignalDetector:
         self.agreement_nouns = w("agreement_nouns")
         self.thing_nouns = w("event_named_things")
         self.descriptive = w("descriptive_verbs")
-        self.demand_lemmas = frozenset(
-            str(w) for t in lexicon.triggers if t.signal == "DEMAND" and t.origin == "analyst"
-            for w in (t.pattern[0].get("LEMMA", {}).get("IN", []) if isinstance(t.pattern[0].get("LEMMA"), dict)
-                      else [t.pattern[0].get("LEMMA")]) if w)
         self.prevention = frozenset({"prevent", "stop", "deter", "halt", "block", "avert"})
         preps = lexicon.context.get("target_prepositions", {})
         self.target_preps = {k: frozenset(v) for k, v in preps.items()}
@@ -207,14 +203,16 @@ class SignalDetector:
         by_sentence: dict[int, list] = {}
         for m in doc._.actor_mentions or []:
             by_sentence.setdefault(doc[m.head].sent.start, []).append(m)
-        threat_words = {i for trigger, span in chosen if trigger.signal == "THREATEN" for i in range(span.start, span.end)}
+        # words of the threats and demands found: what they govern is their content, not a further event
+        said = {kind: {i for trigger, span in chosen if trigger.signal == kind for i in range(span.start, span.end)}
+                for kind in ("THREATEN", "DEMAND")}
         for trigger, span in chosen:
-            signals.extend(self._signals_for(doc, trigger, span, sent_index, signals, by_sentence, threat_words))
+            signals.extend(self._signals_for(doc, trigger, span, sent_index, signals, by_sentence, said))
         doc._.signals = _one_per_event(signals)
         return doc
 
     def _signals_for(self, doc: Doc, trigger, span, sent_index, previous: list[Signal],
-                     mentions_by_sentence: dict[int, list], threat_words: set[int]) -> list[Signal]:
+                     mentions_by_sentence: dict[int, list], said: dict[str, set[int]]) -> list[Signal]:
         head = span.root
         sent = span.sent
         speaker = self._reported_by(head, sent)
@@ -224,7 +222,7 @@ class SignalDetector:
         governor = head.head if head.dep_ in ("nsubj", "nsubjpass", "dobj") else None
         if signal == "DEESCALATE" and head.dep_ == "pobj" and head.head.head.lemma_.lower() in self.failures:
             return []  # "violations of the truce", "the collapse of the ceasefire"
-        if signal == "DEESCALATE" and any(a.lemma_.lower() in self.demand_lemmas and a.pos_ in VERBAL
+        if signal == "DEESCALATE" and any(a.i in said["DEMAND"] and a.pos_ in VERBAL
                                           for a in self._content_governors(head)):
             return []  # "urged all parties to show restraint": the demand's content, not a de-escalation
         if signal == "DEESCALATE" and any(
@@ -259,7 +257,7 @@ class SignalDetector:
             return self._emit(doc, trigger, span, sent, sent_index, head, speaker, source, target, signal, cameo,
                               pattern_id)
         source = self._source(head, speaker, trigger.signal)
-        if signal == "ATTACK" and self._threat_content(head, source, speaker, threat_words):
+        if signal == "ATTACK" and self._threat_content(head, source, speaker, said["THREATEN"]):
             return []  # "Hezbollah threatened to strike Tel Aviv": one THREATEN, not a second event
         target = self._target(head, trigger.signal, speaker)
         for tok in span:
