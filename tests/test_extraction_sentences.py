@@ -84,6 +84,8 @@ CASES = [
     ("Israel and Hamas agreed to a ceasefire.", [("ISR", "DEESCALATE", "PSEHAM", F, F),
                                                  ("PSEHAM", "DEESCALATE", "ISR", F, F)]),
     ("Qatar mediated between Israel and Hamas.", [("QAT", "DEESCALATE", "ISR", F, F)]),
+    ("Sudan accused the United Arab Emirates of supplying the RSF with weapons.",
+     {("SDN", "DEMAND", "ARE", F, F), ("ARE", "MOBILIZE", "SDNRSF", F, F)}),
     ("Iran and Saudi Arabia held talks in Baghdad.", [("IRN", "DEESCALATE", "SAU", F, F),
                                                       ("SAU", "DEESCALATE", "IRN", F, F)]),
     ("Blinken met Iraqi Prime Minister al-Sudani.", [("USAGOV", "DEESCALATE", "IRQGOV", F, F)]),
@@ -175,6 +177,8 @@ EXACT = [
     ("The Kremlin did not rule out military action against Moldova.", {("RUS", "THREATEN", "MDA", F, F)}),
     ("Beijing said it would not allow Taiwan to drift towards independence.", {("CHN", "THREATEN", "TWN", F, F)}),
     ("Azerbaijan hinted at a military response to Armenian provocations.", {("AZE", "THREATEN", "ARM", F, F)}),
+    ("Sudan accused the United Arab Emirates of supplying the RSF with weapons.",
+     {("SDN", "DEMAND", "ARE", F, F), ("ARE", "MOBILIZE", "SDNRSF", F, F)}),
     ("Iran and Saudi Arabia held talks in Baghdad.", {("IRN", "DEESCALATE", "SAU", F, F), ("SAU", "DEESCALATE", "IRN", F, F)}),
 ]
 

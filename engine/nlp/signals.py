@@ -758,8 +758,10 @@ class SignalDetector:
         objects = []
         if head.pos_ in VERBAL:
             for child in head.children:
-                if signal == "MOBILIZE" and child.dep_ in ("dobj", "nsubjpass"):
-                    continue  # what is deployed is the source's own, not the target
+                if signal == "MOBILIZE" and child.dep_ in ("dobj", "nsubjpass") and not (
+                        child.dep_ == "dobj" and any(c.dep_ == "prep" and c.lower_ == "with" for c in head.children)):
+                    continue  # what is deployed is the source's own, not the target ("supplied the RSF with
+                    # weapons": there the object is who receives)
                 if signal == "DEMAND" and child.dep_ == "ccomp":
                     for subj in child.children:  # "demanded that Israel halt its offensive"
                         if subj.dep_ == "nsubj" and self._actors_of(subj, speaker):
