@@ -86,6 +86,9 @@ CASES = [
     ("Qatar mediated between Israel and Hamas.", [("QAT", "DEESCALATE", "ISR", F, F)]),
     ("Sudan accused the United Arab Emirates of supplying the RSF with weapons.",
      {("SDN", "DEMAND", "ARE", F, F), ("ARE", "MOBILIZE", "SDNRSF", F, F)}),
+    ("The launch seriously threatens peace on the peninsula, the Joint Chiefs said.", set()),
+    ("Turkey threatened sanctions against Sweden.", {("TUR", "THREATEN", "SWE", F, F)}),
+    ("It was the sharpest threat yet, one trader said.", set()),
     ("Iran and Saudi Arabia held talks in Baghdad.", [("IRN", "DEESCALATE", "SAU", F, F),
                                                       ("SAU", "DEESCALATE", "IRN", F, F)]),
     ("Blinken met Iraqi Prime Minister al-Sudani.", [("USAGOV", "DEESCALATE", "IRQGOV", F, F)]),
@@ -179,6 +182,9 @@ EXACT = [
     ("Azerbaijan hinted at a military response to Armenian provocations.", {("AZE", "THREATEN", "ARM", F, F)}),
     ("Sudan accused the United Arab Emirates of supplying the RSF with weapons.",
      {("SDN", "DEMAND", "ARE", F, F), ("ARE", "MOBILIZE", "SDNRSF", F, F)}),
+    ("The launch seriously threatens peace on the peninsula, the Joint Chiefs said.", set()),
+    ("Turkey threatened sanctions against Sweden.", {("TUR", "THREATEN", "SWE", F, F)}),
+    ("It was the sharpest threat yet, one trader said.", set()),
     ("Iran and Saudi Arabia held talks in Baghdad.", {("IRN", "DEESCALATE", "SAU", F, F), ("SAU", "DEESCALATE", "IRN", F, F)}),
 ]
 

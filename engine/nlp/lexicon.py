@@ -348,7 +348,7 @@ CONTEXT_KEYS = {
     "reporting_verbs", "reported_adverbs", "object_control_verbs", "target_prepositions", "location_prepositions", "territory_nouns",
     "event_carrier_verbs", "response_verbs", "failure_verbs", "violation_verbs", "target_subject_lemmas",
     "needs_party_lemmas", "reciprocal_lemmas", "figurative_modifiers", "threat_verbs",
-    "agreement_nouns", "event_named_things", "descriptive_verbs",
+    "agreement_nouns", "event_named_things", "descriptive_verbs", "endangered_things",
 }
 
 

@@ -161,6 +161,7 @@ class SignalDetector:
         self.agreement_nouns = w("agreement_nouns")
         self.thing_nouns = w("event_named_things")
         self.descriptive = w("descriptive_verbs")
+        self.endangered = w("endangered_things")
         self.prevention = frozenset({"prevent", "stop", "deter", "halt", "block", "avert"})
         preps = lexicon.context.get("target_prepositions", {})
         self.target_preps = {k: frozenset(v) for k, v in preps.items()}
@@ -301,9 +302,14 @@ class SignalDetector:
             said_by = speaker if speaker.codes else (self._quote_speaker(head) if _in_quote(sent) else NONE)
             if said_by.codes:
                 source = _Actors(said_by.codes, said_by.text, basis="speaker")
+        if signal == "THREATEN" and head.pos_ in VERBAL and head.lemma_.lower() in self.threat_verbs and not target \
+                and any(c.dep_ == "dobj" and c.lemma_.lower() in self.endangered for c in head.children):
+            return []  # "threatens peace on the peninsula", "the ability to threaten shipping": no one is threatened
         if not source or not target:
             source, target = self._nearest_actors(span, mentions_by_sentence.get(sent.start, []), speaker,
                                                   source, target, signal)
+        if signal == "THREATEN" and head.pos_ in NOMINAL and not source and not target:
+            return []  # "the sharpest threat yet", "a warning shot across the bows": a threat by no one to no one
         if bool(source) != bool(target) and not (source.unnamed or target.unnamed) and len(source.codes) < 2 \
                 and not self._retold(head, signal, source, previous):
             source, target = self._counterpart(previous, source, target, here)
