@@ -89,6 +89,8 @@ CASES = [
     ("The launch seriously threatens peace on the peninsula, the Joint Chiefs said.", set()),
     ("Turkey threatened sanctions against Sweden.", {("TUR", "THREATEN", "SWE", F, F)}),
     ("It was the sharpest threat yet, one trader said.", set()),
+    ("Poland summoned Russia's ambassador on Monday.", {("POL", "DEMAND", "RUSGOV", F, F)}),
+    ("India said Pakistan would be taught a lesson.", {("IND", "THREATEN", "PAK", F, F)}),
     ("Iran and Saudi Arabia held talks in Baghdad.", [("IRN", "DEESCALATE", "SAU", F, F),
                                                       ("SAU", "DEESCALATE", "IRN", F, F)]),
     ("Blinken met Iraqi Prime Minister al-Sudani.", [("USAGOV", "DEESCALATE", "IRQGOV", F, F)]),
@@ -185,6 +187,8 @@ EXACT = [
     ("The launch seriously threatens peace on the peninsula, the Joint Chiefs said.", set()),
     ("Turkey threatened sanctions against Sweden.", {("TUR", "THREATEN", "SWE", F, F)}),
     ("It was the sharpest threat yet, one trader said.", set()),
+    ("Poland summoned Russia's ambassador on Monday.", {("POL", "DEMAND", "RUSGOV", F, F)}),
+    ("India said Pakistan would be taught a lesson.", {("IND", "THREATEN", "PAK", F, F)}),
     ("Iran and Saudi Arabia held talks in Baghdad.", {("IRN", "DEESCALATE", "SAU", F, F), ("SAU", "DEESCALATE", "IRN", F, F)}),
 ]
 
