@@ -91,6 +91,8 @@ CASES = [
     ("It was the sharpest threat yet, one trader said.", set()),
     ("Poland summoned Russia's ambassador on Monday.", {("POL", "DEMAND", "RUSGOV", F, F)}),
     ("India said Pakistan would be taught a lesson.", {("IND", "THREATEN", "PAK", F, F)}),
+    ("Poland downs Russian drones over Lublin region.", {("RUSMIL", "ATTACK", "POL", F, F)}),
+    ("Israel intercepted missiles fired by Iran.", {("IRN", "ATTACK", "ISR", F, F)}),
     ("Iran and Saudi Arabia held talks in Baghdad.", [("IRN", "DEESCALATE", "SAU", F, F),
                                                       ("SAU", "DEESCALATE", "IRN", F, F)]),
     ("Blinken met Iraqi Prime Minister al-Sudani.", [("USAGOV", "DEESCALATE", "IRQGOV", F, F)]),
@@ -189,6 +191,8 @@ EXACT = [
     ("It was the sharpest threat yet, one trader said.", set()),
     ("Poland summoned Russia's ambassador on Monday.", {("POL", "DEMAND", "RUSGOV", F, F)}),
     ("India said Pakistan would be taught a lesson.", {("IND", "THREATEN", "PAK", F, F)}),
+    ("Poland downs Russian drones over Lublin region.", {("RUSMIL", "ATTACK", "POL", F, F)}),
+    ("Israel intercepted missiles fired by Iran.", {("IRN", "ATTACK", "ISR", F, F)}),
     ("Iran and Saudi Arabia held talks in Baghdad.", {("IRN", "DEESCALATE", "SAU", F, F), ("SAU", "DEESCALATE", "IRN", F, F)}),
 ]
 

@@ -349,6 +349,7 @@ CONTEXT_KEYS = {
     "event_carrier_verbs", "response_verbs", "failure_verbs", "violation_verbs", "target_subject_lemmas",
     "needs_party_lemmas", "reciprocal_lemmas", "figurative_modifiers", "threat_verbs",
     "agreement_nouns", "event_named_things", "descriptive_verbs", "endangered_things",
+    "interception_verbs", "intercepted_weapons",
 }
 
 

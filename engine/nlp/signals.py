@@ -162,6 +162,8 @@ class SignalDetector:
         self.thing_nouns = w("event_named_things")
         self.descriptive = w("descriptive_verbs")
         self.endangered = w("endangered_things")
+        self.interception = w("interception_verbs")
+        self.intercepted = w("intercepted_weapons")
         self.prevention = frozenset({"prevent", "stop", "deter", "halt", "block", "avert"})
         preps = lexicon.context.get("target_prepositions", {})
         self.target_preps = {k: frozenset(v) for k, v in preps.items()}
@@ -261,6 +263,10 @@ class SignalDetector:
         if signal == "ATTACK" and self._threat_content(head, source, speaker, said["THREATEN"]):
             return []  # "Hezbollah threatened to strike Tel Aviv": one THREATEN, not a second event
         target = self._target(head, trigger.signal, speaker)
+        downed = self._intercepted(head) if signal == "ATTACK" else None
+        if downed is not None:
+            # "Poland downs Russian drones": Russia attacked, Poland was attacked
+            source, target = self._actors_of(downed, speaker), source
         for tok in span:
             if not target and tok != head:
                 target = self._target(tok, trigger.signal, speaker)  # "vowed to retaliate against Israel"
@@ -413,6 +419,15 @@ class SignalDetector:
         best = max(faced, key=lambda u: (faced[u], list(latest).index(u)))
         other = _Actors([latest[best]], "", True, basis="counterpart", antecedent=where[best])
         return (source, other) if source else (other, target)
+
+    def _intercepted(self, head: Token) -> Token | None:
+        """The weapon a verb of interception downs ("shot down three drones", "intercepted missiles")."""
+        if head.pos_ not in VERBAL or head.lemma_.lower() not in self.interception:
+            return None
+        if head.lemma_.lower() == "shoot" and not any(c.lower_ == "down" for c in head.children):
+            return None
+        return next((c for c in head.children if c.dep_ in ("dobj", "nsubjpass")
+                     and c.lemma_.lower() in self.intercepted), None)
 
     @staticmethod
     def _content_governors(head: Token) -> list[Token]:
