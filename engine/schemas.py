@@ -20,7 +20,7 @@ STATUSES = ["past", "ongoing", "planned", "unknown"]
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
-ACTOR_BASES = ("", "parse", "reference", "speaker", "nearest", "counterpart", "document-pair", "earlier-event")
+ACTOR_BASES = ("", "parse", "reference", "speaker", "launch-point", "nearest", "counterpart", "document-pair", "earlier-event")
 
 
 class SignalsTable(pa.DataFrameModel):

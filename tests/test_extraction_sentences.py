@@ -260,3 +260,21 @@ def test_description_is_not_its_own_clause_subject(extractor):
     table = extractor.extract([Document(id="i", text=text, date=dt.date(2024, 11, 4))]).signals
     drills = table[table["trigger"] == "drills"]
     assert {(r.source, r.target) for r in drills.itertuples()} == {("CHN", "TWN")}
+
+
+def test_attack_from_a_country_is_its_armed_group(extractor):
+    text = ("Hezbollah fired rockets at northern Israel on Monday.\n\n"
+            "Israel says six of its soldiers have died in attacks from Lebanon since October.")
+    table = extractor.extract([Document(id="l", text=text, date=dt.date(2024, 11, 4))]).signals
+    attacks = table[(table["sent_index"] == 1) & (table["signal"] == "ATTACK")]
+    assert ("LBNHEZ", "launch-point") in {(r.source, r.source_basis) for r in attacks.itertuples()}
+
+
+def test_dated_event_noun_is_the_event_of_that_date(extractor):
+    """'the Oct. 7 attack' is not the last attack told."""
+    text = ("Hamas fighters attacked Israeli towns on Oct. 7, 2023.\n\n"
+            "Israel struck Gaza City on Monday.\n\n"
+            "Hostages taken during the Oct. 7 attack remain in Gaza.")
+    table = extractor.extract([Document(id="o", text=text, date=dt.date(2024, 11, 4))]).signals
+    told = table[(table["sent_index"] == 2) & (table["signal"] == "ATTACK")]
+    assert {(r.source, r.target) for r in told.itertuples()} <= {("PSEHAM", "ISR")}

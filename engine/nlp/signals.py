@@ -89,14 +89,14 @@ class _Actors:
     unnamed: bool = False  # the parse names who it is ("the militias") but no actor matches: do not guess
     first_person: bool = False  # "we will strike": the speaker's own plan
     place: bool = False  # a city or region: a target or a launch point, never a source
-    basis: str = "parse"  # how it was found: parse | reference | speaker | nearest | counterpart | document-pair | earlier-event
+    basis: str = "parse"  # how it was found: parse | reference | speaker | launch-point | nearest | counterpart | document-pair | earlier-event
     antecedent: int = -1  # sentence index the actor was taken from, when another sentence
 
     @property
     def guessed(self) -> bool:
         """Not read from the text: the nearest actor of the sentence, the side faced before, or the pair
         the document is about."""
-        return self.basis in ("nearest", "counterpart", "document-pair")
+        return self.basis in ("nearest", "counterpart", "document-pair", "launch-point")
 
     def found_by(self) -> str:
         if not self.codes:
@@ -287,6 +287,9 @@ class SignalDetector:
             # "Monday's attack", "the strike": the last event of this type the document named
             told = [p for p in reversed(previous) if p.signal == signal and p.source and p.target
                     and here - p.sent_index <= EVENT_MEMORY]
+            dated = self._named_date(head, doc)
+            if dated is not None:  # "the Oct. 7 attack" is the attack of that day, not the last one told
+                told = [p for p in told if p.date == dated]
             # "the strike" is the last strike told, else the last event of its type
             earlier = next((p for p in told if p.event_lemma == head.lemma_.lower()), told[0] if told else None)
             if earlier is not None:
@@ -311,6 +314,8 @@ class SignalDetector:
         if signal == "THREATEN" and head.pos_ in VERBAL and head.lemma_.lower() in self.threat_verbs and not target \
                 and any(c.dep_ == "dobj" and c.lemma_.lower() in self.endangered for c in head.children):
             return []  # "threatens peace on the peninsula", "the ability to threaten shipping": no one is threatened
+        if signal == "ATTACK" and not source and not source.unnamed:
+            source = self._from_launch_point(head, previous)  # "six soldiers died in attacks from Lebanon"
         if not source or not target:
             source, target = self._nearest_actors(span, mentions_by_sentence.get(sent.start, []), speaker,
                                                   source, target, signal)
@@ -419,6 +424,25 @@ class SignalDetector:
         best = max(faced, key=lambda u: (faced[u], list(latest).index(u)))
         other = _Actors([latest[best]], "", True, basis="counterpart", antecedent=where[best])
         return (source, other) if source else (other, target)
+
+    def _from_launch_point(self, head: Token, previous: list[Signal]) -> _Actors:
+        """An attack with no attacker named but launched "from" a country: the armed group of that
+        country the document has told of most recently, else the country itself."""
+        country = self._location(head)
+        if not country:
+            return NONE
+        for p in reversed(previous):
+            for code in (p.source, p.target):
+                if code and code != country and self.actors.country_of(code) == country \
+                        and not self.actors.is_state(code) and self.actors.unit_of(code) == code:
+                    return _Actors([code], "", True, basis="launch-point", antecedent=p.sent_index)
+        return _Actors([country], "", True, basis="launch-point")
+
+    def _named_date(self, head: Token, doc: Doc) -> dt.date | None:
+        """The date an event noun names itself by ("the Oct. 7 attack", "Tuesday's strike"), if any."""
+        if not any(c.ent_type_ == "DATE" for c in head.children) or doc._.doc_date is None:
+            return None
+        return self._event_date(head, doc._.doc_date)
 
     def _intercepted(self, head: Token) -> Token | None:
         """The weapon a verb of interception downs ("shot down three drones", "intercepted missiles")."""
@@ -548,7 +572,8 @@ class SignalDetector:
                 out.append(self._signal(trigger, span, sent, sent_index, src, tgt, source, target, signal, cameo,
                                         pattern_id, negated, hypothetical, status, reported_by, location, date,
                                         confidence))
-        if head.lemma_.lower() in self.reciprocal and {source.basis, target.basis} <= {"parse", "nearest"}:
+        if head.lemma_.lower() in self.reciprocal and "counterpart" not in (source.basis, target.basis):
+            # (but "Pakistan remained committed to the ceasefire", the other side guessed: Pakistan's act only)
             # "held talks with Iran", "clashes with Hezbollah": both sides act, one signal each way
             out += [self._signal(trigger, span, sent, sent_index, s.target, s.source, target, source, signal, cameo,
                                  pattern_id, negated, hypothetical, status, reported_by, location, date, confidence)
@@ -707,8 +732,8 @@ class SignalDetector:
                 return self._actors_of(child, speaker)  # a subject the small parser mislabelled
         if head.pos_ in NOMINAL or head.pos_ == "ADJ":
             for child in head.children:
-                if child.dep_ == "poss":
-                    return self._actors_of(child, speaker)
+                if child.dep_ == "poss" and child.ent_type_ not in ("DATE", "TIME"):
+                    return self._actors_of(child, speaker)  # ("Tuesday's barrage by Iran": read on)
             for child in head.children:
                 if child.dep_ in ("compound", "amod", "nmod"):
                     found = self._actors_of(child, speaker)
@@ -718,6 +743,14 @@ class SignalDetector:
                 if child.dep_ == "prep" and child.lower_ == "by":
                     for pobj in child.children:
                         return self._actors_of(pobj, speaker)
+            for child in head.children:
+                # "a strike on its embassy, widely attributed to Israel", "an attack blamed on the militia"
+                if child.dep_ == "acl" and child.lemma_.lower() in ("attribute", "blame", "claim", "credit"):
+                    for prep in child.children:
+                        if prep.dep_ in ("prep", "agent") and prep.lower_ in ("to", "on", "by"):
+                            found = next((self._actors_of(p, speaker) for p in prep.children if p.dep_ == "pobj"), NONE)
+                            if found:
+                                return found
         if head.dep_ == "conj" and head.head.pos_ in NOMINAL and head.pos_ in NOMINAL:
             return self._source(head.head, speaker)  # "U.S. warnings and calls": calls share the source
         if head.pos_ in NOMINAL:
