@@ -278,3 +278,17 @@ def test_dated_event_noun_is_the_event_of_that_date(extractor):
     table = extractor.extract([Document(id="o", text=text, date=dt.date(2024, 11, 4))]).signals
     told = table[(table["sent_index"] == 2) & (table["signal"] == "ATTACK")]
     assert {(r.source, r.target) for r in told.itertuples()} <= {("PSEHAM", "ISR")}
+
+
+def test_office_holders_by_name_and_ambiguous_offices(extractor):
+    """Leaders named only by surname resolve to their state; 'the Foreign Office' is the office of the
+    state named before it, not Britain's; 'Kim Jong Un' does not make 'UN' North Korean."""
+    text = ("Pakistan's army said on Monday that Indian troops had fired across the Working Boundary.\n\n"
+            "The Foreign Office summoned India's charge d'affaires, and Zelensky and the UN urged restraint.")
+    table = extractor.extract([Document(id="p", text=text, date=dt.date(2024, 11, 4))]).signals
+    demands = table[(table["sent_index"] == 1) & (table["signal"] == "DEMAND")]
+    assert "GBRGOV" not in set(demands["source"])
+    assert {"PAKGOV", "UKRGOV", "IGOUNO"} & set(demands["source"])
+    kim = extractor.extract([Document(id="k", text="Kim Jong Un warned the UN on Monday.",
+                                      date=dt.date(2024, 11, 4))]).signals
+    assert ("PRKGOV", "IGOUNO") in {(r.source, r.target) for r in kim.itertuples()}

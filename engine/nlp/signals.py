@@ -876,12 +876,14 @@ class SignalDetector:
         return ""
 
     # ------------------------------------------------------------------ flags
-    def _path(self, head: Token) -> list[Token]:
+    def _path(self, head: Token, through_subject: bool = False) -> list[Token]:
         """The event word and its governors within its clause: up to the clause that is the
-        complement of another verb (ccomp/parataxis), never into the verb of saying."""
+        complement of another verb (ccomp/parataxis), never into the verb of saying. An event noun
+        that is a subject stops there unless ``through_subject`` (its tense is still the clause's:
+        "our next strike will be crushing" is planned)."""
         path = [head]
         node = head
-        if self._subject_event(head):
+        if self._subject_event(head) and not through_subject:
             return path
         while node.head != node and node.dep_ not in CLAUSE_BOUNDARIES:
             node = node.head
@@ -957,7 +959,7 @@ class SignalDetector:
                    and head.pos_ in VERBAL and head.lemma_.lower() in self.threat_verbs for c in head.children)
 
     def _status(self, head: Token) -> str:
-        path = self._path(head)
+        path = self._path(head, through_subject=True)
         mods = [c for c in head.children if c.dep_ in ("amod", "advmod", "compound", "npadvmod")]
         if any(m.lemma_.lower() in self.planned_modifiers for m in mods):
             return "planned"
