@@ -93,6 +93,10 @@ CASES = [
     ("India said Pakistan would be taught a lesson.", {("IND", "THREATEN", "PAK", F, F)}),
     ("Poland downs Russian drones over Lublin region.", {("RUSMIL", "ATTACK", "POL", F, F)}),
     ("Israel intercepted missiles fired by Iran.", {("IRN", "ATTACK", "ISR", F, F)}),
+    ("Talks between the two sides brokered by the United States broke down last year.", set()),
+    ("Houthi leaders warned that American strikes would be met with a firm response.",
+     {("YEMHTH", "THREATEN", "USA", F, F), ("USA", "ATTACK", "", F, T)}),
+    ("The coach praised her team's refusal to surrender.", set()),
     ("Iran and Saudi Arabia held talks in Baghdad.", [("IRN", "DEESCALATE", "SAU", F, F),
                                                       ("SAU", "DEESCALATE", "IRN", F, F)]),
     ("Blinken met Iraqi Prime Minister al-Sudani.", [("USAGOV", "DEESCALATE", "IRQGOV", F, F)]),
@@ -193,6 +197,8 @@ EXACT = [
     ("India said Pakistan would be taught a lesson.", {("IND", "THREATEN", "PAK", F, F)}),
     ("Poland downs Russian drones over Lublin region.", {("RUSMIL", "ATTACK", "POL", F, F)}),
     ("Israel intercepted missiles fired by Iran.", {("IRN", "ATTACK", "ISR", F, F)}),
+    ("Talks between the two sides brokered by the United States broke down last year.", set()),
+    ("The coach praised her team's refusal to surrender.", set()),
     ("Iran and Saudi Arabia held talks in Baghdad.", {("IRN", "DEESCALATE", "SAU", F, F), ("SAU", "DEESCALATE", "IRN", F, F)}),
 ]
 

@@ -235,6 +235,10 @@ class SignalDetector:
             return []  # "withdrew from the nuclear deal": leaving an agreement de-escalates nothing
         if any(self._thing_name(t) for t in (head,)):
             return []  # "prisoners of war", "war crimes": a thing named after an event, not the event
+        if signal == "DEESCALATE" and head.lemma_.lower() == "meet" and any(c.dep_ == "auxpass" for c in head.children):
+            return []  # "would be met with a firm response": the threat idiom, not a meeting
+        if signal == "DEESCALATE" and self._failed(head):
+            return []  # "talks brokered by the United States broke down", "a ceasefire agreed in May collapsed"
         if signal == "DEESCALATE" and head.pos_ in NOMINAL and governor is not None:
             if governor.lemma_.lower() in self.failures:
                 return []  # "the truce collapsed": a failed de-escalation is no de-escalation
@@ -319,6 +323,8 @@ class SignalDetector:
         if not source or not target:
             source, target = self._nearest_actors(span, mentions_by_sentence.get(sent.start, []), speaker,
                                                   source, target, signal)
+        if trigger.origin != "analyst" and not source and not target:
+            return []  # a bare CAMEO verb with no actor at all ("did not surrender", "settled the match")
         if signal == "THREATEN" and head.pos_ in NOMINAL and not source and not target:
             return []  # "the sharpest threat yet", "a warning shot across the bows": a threat by no one to no one
         if bool(source) != bool(target) and not (source.unnamed or target.unnamed) and len(source.codes) < 2 \
@@ -443,6 +449,18 @@ class SignalDetector:
         if not any(c.ent_type_ == "DATE" for c in head.children) or doc._.doc_date is None:
             return None
         return self._event_date(head, doc._.doc_date)
+
+    def _failed(self, head: Token) -> bool:
+        """The de-escalation word sits in the subject of a verb of failure: what it names failed."""
+        node = head
+        while node.head != node:
+            if node.dep_ in ("nsubj", "nsubjpass") and node.head.lemma_.lower() in self.failures \
+                    and node.head.pos_ in VERBAL and not any(c.dep_ == "dobj" for c in node.head.children):
+                return True  # (but "the ceasefire ended a year of hostilities": it ended something else)
+            if node.dep_ in CLAUSE_BOUNDARIES or (node.pos_ in VERBAL and node.dep_ not in ("acl", "relcl", "amod")):
+                return False
+            node = node.head
+        return False
 
     def _intercepted(self, head: Token) -> Token | None:
         """The weapon a verb of interception downs ("shot down three drones", "intercepted missiles")."""
@@ -897,7 +915,9 @@ class SignalDetector:
         something about the event; its negation and modals are not the event's (unless the predicate
         carries the event out: 'the strike was not carried out')."""
         return head.pos_ in NOMINAL and head.dep_ in ("nsubj", "nsubjpass") and \
-            head.head.lemma_.lower() not in self.carriers
+            head.head.lemma_.lower() not in self.carriers and (
+                self._definite(head) or any(c.dep_ == "poss" for c in head.children))
+        # (a generic one is not told as having happened: "American strikes would be met with a response")
 
     def _negated(self, head: Token, span=None) -> bool:
         inside = range(span.start, span.end) if span is not None else range(0)
@@ -921,7 +941,7 @@ class SignalDetector:
 
     def _hypothetical(self, head: Token, span=None) -> bool:
         inside = range(span.start, span.end) if span is not None else range(0)
-        if any(c.lemma_.lower() in self.hypothetical_modifiers for c in head.children if c.dep_ in ("amod", "advmod")):
+        if any(c.lemma_.lower() in self.hypothetical_modifiers for c in head.children if c.dep_ in ("amod", "advmod", "det")):
             return True
         for node in self._path(head):
             if node != head and node.lemma_.lower() in self.hypothetical_heads:
