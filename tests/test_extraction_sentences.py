@@ -97,6 +97,11 @@ CASES = [
     ("Houthi leaders warned that American strikes would be met with a firm response.",
      {("YEMHTH", "THREATEN", "USA", F, F), ("USA", "ATTACK", "", F, T)}),
     ("The coach praised her team's refusal to surrender.", set()),
+    ("Belarus said it had moved additional air-defence units to its southern border with Ukraine.",
+     {("BLR", "MOBILIZE", "UKR", F, F)}),
+    ("Turkey said Ankara was ready to host direct talks between Russian and Ukrainian delegations.",
+     {("RUS", "DEESCALATE", "UKR", F, F), ("UKR", "DEESCALATE", "RUS", F, F), ("TUR", "DEESCALATE", "RUS", F, F),
+      ("TUR", "DEESCALATE", "UKR", F, F)}),
     ("Iran and Saudi Arabia held talks in Baghdad.", [("IRN", "DEESCALATE", "SAU", F, F),
                                                       ("SAU", "DEESCALATE", "IRN", F, F)]),
     ("Blinken met Iraqi Prime Minister al-Sudani.", [("USAGOV", "DEESCALATE", "IRQGOV", F, F)]),
@@ -199,6 +204,11 @@ EXACT = [
     ("Israel intercepted missiles fired by Iran.", {("IRN", "ATTACK", "ISR", F, F)}),
     ("Talks between the two sides brokered by the United States broke down last year.", set()),
     ("The coach praised her team's refusal to surrender.", set()),
+    ("Belarus said it had moved additional air-defence units to its southern border with Ukraine.",
+     {("BLR", "MOBILIZE", "UKR", F, F)}),
+    ("Turkey said Ankara was ready to host direct talks between Russian and Ukrainian delegations.",
+     {("RUS", "DEESCALATE", "UKR", F, F), ("UKR", "DEESCALATE", "RUS", F, F), ("TUR", "DEESCALATE", "RUS", F, F),
+      ("TUR", "DEESCALATE", "UKR", F, F)}),
     ("Iran and Saudi Arabia held talks in Baghdad.", {("IRN", "DEESCALATE", "SAU", F, F), ("SAU", "DEESCALATE", "IRN", F, F)}),
 ]
 

@@ -264,6 +264,17 @@ class SignalDetector:
             return self._emit(doc, trigger, span, sent, sent_index, head, speaker, source, target, signal, cameo,
                               pattern_id)
         source = self._source(head, speaker, trigger.signal)
+        parties = self._parties(head, speaker) if signal == "DEESCALATE" and head.pos_ in NOMINAL else NONE
+        if len(parties.codes) >= 2 and any(c.dep_ == "prep" and c.lower_ == "between" for c in head.children):
+            # "Oman hosted talks between Iran and the U.S.": the talks are between those two, both ways,
+            # and the host takes part as a third party
+            host = _Actors([c for c in source.codes if c not in parties.codes], source.text, source.anaphora,
+                           basis=source.basis, antecedent=source.antecedent)
+            hosted = self._emit(doc, trigger, span, sent, sent_index, head, speaker, host, parties, signal, cameo,
+                                pattern_id) if host.codes else []
+            hosted = [h for h in hosted if h.source in host.codes]  # the host acts; the parties do not host
+            return self._emit(doc, trigger, span, sent, sent_index, head, speaker, parties, NONE, signal, cameo,
+                              pattern_id) + hosted
         if signal == "ATTACK" and self._threat_content(head, source, speaker, said["THREATEN"]):
             return []  # "Hezbollah threatened to strike Tel Aviv": one THREATEN, not a second event
         target = self._target(head, trigger.signal, speaker)
@@ -853,10 +864,21 @@ class SignalDetector:
                 if child.dep_ == "prep" and child.lower_ in preps:
                     for pobj in child.children:
                         if pobj.dep_ == "pobj":
-                            found = self._actors_of(pobj, speaker)
+                            found = self._across_border(pobj, speaker) or self._actors_of(pobj, speaker)
                             if found:
                                 return found
         return self._target_by_surface(head, preps, speaker)
+
+    def _across_border(self, tok: Token, speaker: _Actors) -> _Actors:
+        """'to its southern border with Ukraine': the country on the other side of a border."""
+        if tok.lemma_.lower() not in self.territory and tok.lemma_.lower() not in ("frontier", "boundary"):
+            return NONE
+        for child in tok.children:
+            if child.dep_ == "prep" and child.lower_ == "with":
+                for pobj in child.children:
+                    if pobj.dep_ == "pobj":
+                        return self._actors_of(pobj, speaker)
+        return NONE
 
     def _target_by_surface(self, head: Token, preps: frozenset, speaker: _Actors) -> _Actors:
         """Fallback when the parse is off ("mobilize missiles to allied Shia militias" parsed with
