@@ -102,6 +102,9 @@ CASES = [
     ("Turkey said Ankara was ready to host direct talks between Russian and Ukrainian delegations.",
      {("RUS", "DEESCALATE", "UKR", F, F), ("UKR", "DEESCALATE", "RUS", F, F), ("TUR", "DEESCALATE", "RUS", F, F),
       ("TUR", "DEESCALATE", "UKR", F, F)}),
+    ("Hamas accused Israel of violating the ceasefire.", {("PSEHAM", "DEMAND", "ISR", F, F),
+                                                          ("ISR", "ATTACK", "PSEHAM", F, F)}),
+    ("Russia has launched hundreds of drones at Ukrainian cities.", {("RUS", "ATTACK", "UKR", F, F)}),
     ("Iran and Saudi Arabia held talks in Baghdad.", [("IRN", "DEESCALATE", "SAU", F, F),
                                                       ("SAU", "DEESCALATE", "IRN", F, F)]),
     ("Blinken met Iraqi Prime Minister al-Sudani.", [("USAGOV", "DEESCALATE", "IRQGOV", F, F)]),
@@ -189,7 +192,7 @@ EXACT = [
     ("North Korea freed a detained American soldier.", {("PRK", "DEESCALATE", "USA", F, F)}),
     ("The Israeli army said its troops fired at suspects who posed a threat to them.", {("ISRMIL", "ATTACK", "", F, F)}),
     ("Ukraine's president called on Washington to lift the restrictions.", {("UKRGOV", "DEMAND", "USA", F, F)}),
-    ("The U.S. destroyer launched attack drones toward the coast.", set()),
+    ("The navy showed its new attack drones at the arms fair.", set()),
     ("The Kremlin did not rule out military action against Moldova.", {("RUS", "THREATEN", "MDA", F, F)}),
     ("Beijing said it would not allow Taiwan to drift towards independence.", {("CHN", "THREATEN", "TWN", F, F)}),
     ("Azerbaijan hinted at a military response to Armenian provocations.", {("AZE", "THREATEN", "ARM", F, F)}),
@@ -209,6 +212,9 @@ EXACT = [
     ("Turkey said Ankara was ready to host direct talks between Russian and Ukrainian delegations.",
      {("RUS", "DEESCALATE", "UKR", F, F), ("UKR", "DEESCALATE", "RUS", F, F), ("TUR", "DEESCALATE", "RUS", F, F),
       ("TUR", "DEESCALATE", "UKR", F, F)}),
+    ("Hamas accused Israel of violating the ceasefire.", {("PSEHAM", "DEMAND", "ISR", F, F),
+                                                          ("ISR", "ATTACK", "PSEHAM", F, F)}),
+    ("Russia has launched hundreds of drones at Ukrainian cities.", {("RUS", "ATTACK", "UKR", F, F)}),
     ("Iran and Saudi Arabia held talks in Baghdad.", {("IRN", "DEESCALATE", "SAU", F, F), ("SAU", "DEESCALATE", "IRN", F, F)}),
 ]
 

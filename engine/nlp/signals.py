@@ -196,6 +196,8 @@ class SignalDetector:
             if any(i in consumed for i in range(start, end)):
                 continue
             span = doc[start:end]
+            if any(doc[i].is_sent_start for i in range(start + 1, end)):
+                continue  # a pattern's "any words" stretch does not run into the next sentence
             if mention_at(span.root) is not None:
                 continue  # "Popular Mobilization Forces" is an actor, not a mobilisation
             consumed.update(range(start, end))
@@ -225,6 +227,26 @@ class SignalDetector:
         governor = head.head if head.dep_ in ("nsubj", "nsubjpass", "dobj") else None
         if signal == "DEESCALATE" and head.dep_ == "pobj" and head.head.head.lemma_.lower() in self.failures:
             return []  # "violations of the truce", "the collapse of the ceasefire"
+        if signal == "DEESCALATE" and head.pos_ in NOMINAL and governor is not None:
+            if governor.lemma_.lower() in self.failures:
+                return []  # "the truce collapsed": a failed de-escalation is no de-escalation
+            if governor.lemma_.lower() in self.violations and head.dep_ == "dobj":
+                # "Hezbollah violated the ceasefire": an attack on the other party (CAMEO 196)
+                source = self._source(governor, speaker, "ATTACK")
+                parties = self._parties(head, speaker)
+                target = _Actors([c for c in parties.codes if c not in source.codes], parties.text)
+                if source and not target:  # "Hamas accused Israel of violating the ceasefire": Hamas
+                    accuser = next((a for a in governor.ancestors if a.lemma_.lower() in self.object_control), None)
+                    target = next((self._actors_of(c, speaker) for c in accuser.children if c.dep_ == "nsubj"),
+                                  NONE) if accuser is not None else NONE
+                if source and not target:
+                    source, target = self._counterpart(previous, source, target, sent_index.get(sent.start, 0))
+                signal, cameo, pattern_id = "ATTACK", "196", f"{trigger.id}+violated"
+                return self._emit(doc, trigger, span, sent, sent_index, governor, speaker, source, target,
+                                  signal, cameo, pattern_id)
+        if signal == "THREATEN" and head.pos_ in NOMINAL and head.dep_ in ("dobj", "attr", "oprd") \
+                and head.head.lemma_.lower() in self.descriptive:
+            return []  # "suspects who posed a threat to them", "called the drills a threat": a description
         if signal == "DEESCALATE" and any(a.i in said["DEMAND"] and a.pos_ in VERBAL
                                           for a in self._content_governors(head)):
             return []  # "urged all parties to show restraint": the demand's content, not a de-escalation
@@ -239,20 +261,6 @@ class SignalDetector:
             return []  # "would be met with a firm response": the threat idiom, not a meeting
         if signal == "DEESCALATE" and self._failed(head):
             return []  # "talks brokered by the United States broke down", "a ceasefire agreed in May collapsed"
-        if signal == "DEESCALATE" and head.pos_ in NOMINAL and governor is not None:
-            if governor.lemma_.lower() in self.failures:
-                return []  # "the truce collapsed": a failed de-escalation is no de-escalation
-            if governor.lemma_.lower() in self.violations and head.dep_ == "dobj":
-                # "Hezbollah violated the ceasefire": an attack on the other party (CAMEO 196)
-                source = self._source(governor, speaker, "ATTACK")
-                parties = self._parties(head, speaker)
-                target = _Actors([c for c in parties.codes if c not in source.codes], parties.text)
-                signal, cameo, pattern_id = "ATTACK", "196", f"{trigger.id}+violated"
-                return self._emit(doc, trigger, span, sent, sent_index, governor, speaker, source, target,
-                                  signal, cameo, pattern_id)
-        if signal == "THREATEN" and head.pos_ in NOMINAL and head.dep_ in ("dobj", "attr", "oprd") \
-                and head.head.lemma_.lower() in self.descriptive:
-            return []  # "suspects who posed a threat to them", "called the drills a threat": a description
         subject_word = next((t for t in span if t.lemma_.lower() in self.target_subject), None)
         if signal in ("THREATEN", "DEMAND") and subject_word is not None:
             # "Beirut will pay a heavy price," Gallant said / Russia said Sudan must return it: the speaker
