@@ -105,6 +105,7 @@ CASES = [
     ("Hamas accused Israel of violating the ceasefire.", {("PSEHAM", "DEMAND", "ISR", F, F),
                                                           ("ISR", "ATTACK", "PSEHAM", F, F)}),
     ("Russia has launched hundreds of drones at Ukrainian cities.", {("RUS", "ATTACK", "UKR", F, F)}),
+    ("Japan conveyed its concern to China through diplomatic channels.", {("JPN", "DEMAND", "CHN", F, F)}),
     ("Iran and Saudi Arabia held talks in Baghdad.", [("IRN", "DEESCALATE", "SAU", F, F),
                                                       ("SAU", "DEESCALATE", "IRN", F, F)]),
     ("Blinken met Iraqi Prime Minister al-Sudani.", [("USAGOV", "DEESCALATE", "IRQGOV", F, F)]),
@@ -215,6 +216,7 @@ EXACT = [
     ("Hamas accused Israel of violating the ceasefire.", {("PSEHAM", "DEMAND", "ISR", F, F),
                                                           ("ISR", "ATTACK", "PSEHAM", F, F)}),
     ("Russia has launched hundreds of drones at Ukrainian cities.", {("RUS", "ATTACK", "UKR", F, F)}),
+    ("Japan conveyed its concern to China through diplomatic channels.", {("JPN", "DEMAND", "CHN", F, F)}),
     ("Iran and Saudi Arabia held talks in Baghdad.", {("IRN", "DEESCALATE", "SAU", F, F), ("SAU", "DEESCALATE", "IRN", F, F)}),
 ]
 

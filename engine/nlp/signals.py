@@ -859,7 +859,7 @@ class SignalDetector:
                             return self._actors_of(subj, speaker)
                 if child.dep_ in ("dobj", "nsubjpass", "dative"):
                     found = self._actors_of(child, speaker)
-                    if found:
+                    if found and not self._owned_by_subject(child, found, head, speaker):
                         return found
                     objects.append(child)
                     objects.extend(child.conjuncts)
@@ -887,6 +887,15 @@ class SignalDetector:
                     if pobj.dep_ == "pobj":
                         return self._actors_of(pobj, speaker)
         return NONE
+
+    def _owned_by_subject(self, obj: Token, found: _Actors, verb: Token, speaker: _Actors) -> bool:
+        """'Japan conveyed its concern to China': the object is the subject's own thing (named only by
+        a possessive), so the target is further on."""
+        if obj._.actor_codes or not any(c.dep_ == "poss" for c in obj.children):
+            return False
+        subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+        owner = self._actors_of(subject, speaker) if subject is not None else NONE
+        return bool({self.actors.unit_of(c) for c in found.codes} & {self.actors.unit_of(c) for c in owner.codes})
 
     def _target_by_surface(self, head: Token, preps: frozenset, speaker: _Actors) -> _Actors:
         """Fallback when the parse is off ("mobilize missiles to allied Shia militias" parsed with
