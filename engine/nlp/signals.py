@@ -576,6 +576,8 @@ class SignalDetector:
         elif signal == "ATTACK" and announced and (
                 source.first_person or speaker_units & {self.actors.unit_of(c) for c in source.codes}):
             signal, cameo, pattern_id = "THREATEN", "138", f"{trigger.id}+stated-intent"
+        if signal == "THREATEN" and head.lemma_.lower() in ("retaliate", "avenge") and status == "past":
+            signal, cameo, pattern_id = "ATTACK", "190", f"{trigger.id}+carried-out"  # "Pakistan retaliated with strikes"
         negated = self._negated(head, span)
         # a threat that is made is not hypothetical, whatever its content's conditions ("would pay a
         # heavy price if ..."); only a threat that might be made is ("Iran could threaten ...")
