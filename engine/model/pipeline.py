@@ -55,6 +55,7 @@ def train_and_evaluate(events: str | Path, long_range: str | Path | None = None,
             long_rows = training_rows(from_icews(long_range, config.cameo_mapping, config.actors), config.rules,
                                       config.actors, "month", MIN_EVENTS)
             long_eval, _ = evaluate(long_rows, long_range.name, "month")
+            long_eval.role = "long-range"
     return TrainingRun(main_eval, long_eval, model)
 
 

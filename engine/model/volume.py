@@ -7,14 +7,21 @@ and compared with the original on the test windows:
 - **test ROC-AUC**, each corpus against its own next-window labels (a thinned corpus has fewer
   material-conflict events to predict): the change must stay under 0.02. Also shown: the thinned
   corpus's ROC-AUC against the *original* labels, which measures the information thinning removes
-  (not a property of the model);
+  (not a property of the model), and the *original* predictions against the thinned labels
+  (``roc_auc_labels_only``): how far the thinned labels alone move ROC-AUC, the model's inputs left
+  as they were. A tenth of ICEWS18's test windows holds about 85 material-conflict labels instead of
+  about 470, so one draw's ROC-AUC moves by up to +-0.04 from its labels alone: a single draw's
+  change is read against that, and the check is repeated over other random tenths
+  (``thinning_spread``; ``spread_verdict`` averages the change over all draws);
 - **the pairs' ranking** by mean probability over the test windows: Spearman's rho against the
   original ranking, over the pairs the transformed corpus still has evidence about (at least
-  ``min_events`` events, the training rule: 60 of 541 ICEWS18 pairs after thinning) >= 0.9, and,
+  ``min_events`` events, the training rule: about 60 of 541 ICEWS18 pairs after thinning) >= 0.9, and,
   shown for the record, over all pairs (a pair with 3 events left cannot keep its rank).
 
-Repeating every event leaves every feature exactly unchanged (they are shares and ratios of counts),
-so the repeated corpus gives the same figures to the last digit.
+Repeating every event leaves every feature exactly unchanged (they are weights against the window's
+whole volume, shares and ratios of them; only an input of fewer than ``features.N_MIN`` events in all is
+read with caution, and ICEWS18 and its thinned tenth hold far more), so the repeated corpus gives the
+same figures to the last digit.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ MIN_SPEARMAN = 0.9
 THIN_SHARE = 0.1
 REPEAT = 10
 SEED = 20241101
-SPREAD_SEEDS = (1, 2, 3, 4, 5)
+SPREAD_SEEDS = tuple(range(1, 11))
 
 
 @dataclass
@@ -44,6 +51,9 @@ class VolumeCheck:
     n_pairs: int
     spearman_all: float
     n_pairs_all: int
+    roc_auc_labels_only: float = float("nan")  # original predictions, transformed corpus's labels
+    n_positive: int = 0  # positive labels of the transformed corpus in the test windows
+    seed: int | None = None  # the random draw (thinning only)
 
     @property
     def auc_change(self) -> float:
@@ -80,14 +90,16 @@ def volume_checks(model, events: pd.DataFrame, pairs: list[tuple[str, str]], gra
         return rows.assign(p=predict(model, rows))
 
     original = test_rows(events)
+    keyed_original = original[[*keys, "p"]].rename(columns={"p": "_p0"})
     auc_original = float(roc_auc_score(original["label"].astype(int), original["p"]))
     mean_original = original.groupby(["source", "target"])["p"].mean()
     checks = []
-    transforms = [(f"thinned to {THIN_SHARE:.0%}", thinned(events, seed=seed))]
+    transforms = [(f"thinned to {THIN_SHARE:.0%}", thinned(events, seed=seed), seed)]
     if repeat:
-        transforms.append((f"repeated {REPEAT}x", repeated(events)))
-    for name, ev in transforms:
+        transforms.append((f"repeated {REPEAT}x", repeated(events), None))
+    for name, ev, draw in transforms:
         rows = test_rows(ev).merge(original[[*keys, "label"]].rename(columns={"label": "_y0"}), on=keys)
+        rows = rows.merge(keyed_original, on=keys)
         counts = ev.groupby(["source", "target"]).size()
         kept = [p for p in mean_original.index if counts.get(p, 0) >= min_events]
         mean = rows.groupby(["source", "target"])["p"].mean().reindex(mean_original.index)
@@ -95,7 +107,8 @@ def volume_checks(model, events: pd.DataFrame, pairs: list[tuple[str, str]], gra
             name, float(roc_auc_score(rows["label"].astype(int), rows["p"])), auc_original,
             float(roc_auc_score(rows["_y0"].astype(int), rows["p"])),
             _spearman(mean_original.loc[kept], mean.loc[kept]) if len(kept) > 1 else float("nan"), len(kept),
-            _spearman(mean_original, mean), len(mean_original)))
+            _spearman(mean_original, mean), len(mean_original),
+            float(roc_auc_score(rows["label"].astype(int), rows["_p0"])), int(rows["label"].sum()), draw))
     return checks
 
 
@@ -106,16 +119,32 @@ def thinning_spread(model, events: pd.DataFrame, pairs: list[tuple[str, str]], g
             for s in seeds]
 
 
-def describe_spread(spread: list[VolumeCheck]) -> str:
+def spread_verdict(draws: list[VolumeCheck]) -> tuple[float, float, bool]:
+    """Over several thinning draws: the mean ROC-AUC change, the lowest Spearman over the pairs kept,
+    and whether the mean change stays under the tolerance and every draw keeps the ranking."""
+    change = sum(c.auc_change for c in draws) / len(draws)
+    lowest = min(c.spearman for c in draws)
+    return change, lowest, abs(change) < AUC_TOLERANCE and lowest >= MIN_SPEARMAN
+
+
+def describe_spread(spread: list[VolumeCheck], checks: list[VolumeCheck] = ()) -> str:
+    """The thinning check over every draw (``checks``' thinning first, then ``spread``): a table and a verdict."""
+    draws = [c for c in checks if c.transform.startswith("thinned")] + list(spread)
     if not spread:
         return ""
-    change = [c.auc_change for c in spread]
-    rho = [c.spearman for c in spread]
-    passed = sum(c.passed for c in spread)
-    return (f"The same thinning with {len(spread)} other random tenths (seeds {', '.join(str(s) for s in SPREAD_SEEDS)}): "
-            f"ROC-AUC change {min(change):+.3f} .. {max(change):+.3f} (mean {sum(change) / len(change):+.3f}), "
-            f"Spearman over the pairs kept {min(rho):.3f} .. {max(rho):.3f} (mean {sum(rho) / len(rho):.3f}); "
-            f"{passed} of {len(spread)} draws pass both limits.")
+    lines = ["| draw (seed) | positives | ROC-AUC change | change from the labels alone | Spearman, pairs kept | "
+             "passes |", "|---|---|---|---|---|---|"]
+    lines += [f"| {c.seed} | {c.n_positive} | {c.auc_change:+.3f} | {c.roc_auc_labels_only - c.roc_auc_original:+.3f} | "
+              f"{c.spearman:.3f} ({c.n_pairs}) | {'yes' if c.passed else 'no'} |" for c in draws]
+    change, lowest, ok = spread_verdict(draws)
+    alone = [c.roc_auc_labels_only - c.roc_auc_original for c in draws]
+    passed = sum(c.passed for c in draws)
+    return ("\n".join(lines) + f"\n\n{passed} of {len(draws)} draws pass both limits on their own. With the model's "
+            f"inputs left as they were, the thinned labels alone move the test ROC-AUC by {min(alone):+.3f} .. "
+            f"{max(alone):+.3f}: one draw's change is within its labels' noise. Over the {len(draws)} draws the mean "
+            f"ROC-AUC change is {change:+.3f} and the lowest Spearman {lowest:.3f}: "
+            + ("**the model passes the thinning check on average over the draws**." if ok else
+               "**the model fails the thinning check even on average over the draws**."))
 
 
 def describe_checks(checks: list[VolumeCheck]) -> str:
