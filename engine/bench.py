@@ -202,36 +202,51 @@ def bench_dask(n_documents: int = 240, repeats: int = 2) -> dict:
     return figures
 
 
-def bench_memory(sizes: tuple[int, ...] = (2_000, 20_000)) -> dict:
-    """Peak RSS of `escalation score` (a child process each) on news-mix inputs of each size: whether
-    memory grows with the number of documents (goal: 20,000 within 1.15x of 2,000)."""
-    import resource
-    import subprocess
-    import sys
-    import tempfile
-
+def news_mix_feed(path: Path, size: int) -> Path:
+    """A JSONL feed of ``size`` news-mix documents (``news_mix`` repeated, dated over four weeks)."""
     from engine.paths import REPO_ROOT
 
     texts, _ = news_mix(REPO_ROOT)
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(size):
+            fh.write(json.dumps({"id": f"m{i}", "date": f"2024-11-{1 + i % 28:02d}", "text": texts[i % len(texts)]}) + "\n")
+    return path
+
+
+def peak_rss_of_score(feed: Path, out: Path, *options: str) -> tuple[float, float]:
+    """Peak RSS (MB) and wall time (s) of the real ``escalation score FEED`` command in a child process (the
+    streaming path analysts run), measured by the kernel for that child alone (``wait4``)."""
+    import os
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).with_name("escalation")
+    command = [str(script)] if script.exists() else [sys.executable, "-c", "from engine.cli import main; main()"]
+    with (out.parent / "stderr.txt").open("w+") as stderr:
+        start = time.perf_counter()
+        child = subprocess.Popen([*command, "-q", "score", str(feed), "--out", str(out), *options],
+                                 stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            stderr.seek(0)
+            raise RuntimeError(f"escalation score exited {child.returncode}: {stderr.read()[-2000:]}")
+    return usage.ru_maxrss / 1024, seconds  # Linux: kilobytes
+
+
+def bench_memory(sizes: tuple[int, ...] = (2_000, 20_000)) -> dict:
+    """Peak RSS of `escalation score` (the command itself, a child process each) on news-mix feeds of each
+    size: whether memory grows with the number of documents (goal: 20,000 within 1.15x of 2,000)."""
+    import tempfile
+
     figures = {}
     for size in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "feed.jsonl"
-            with path.open("w", encoding="utf-8") as fh:
-                for i in range(size):
-                    day = 1 + i % 28
-                    fh.write(json.dumps({"id": f"m{i}", "date": f"2024-11-{day:02d}", "text": texts[i % len(texts)]}) + "\n")
-            start = time.perf_counter()
-            code = ("import resource, sys; from engine.cli import main; sys.argv = ['escalation', 'score', "
-                    f"{str(path)!r}, '--out', {str(Path(tmp) / 'out')!r}];\n"
-                    "try:\n    main()\nexcept SystemExit:\n    pass\n"
-                    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
-            done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-            seconds = time.perf_counter() - start
-        peak_kb = int(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else \
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        figures[f"peak_rss_mb_{size}"] = round(peak_kb / 1024, 1)
-        print(f"score on {size} news-mix documents: peak RSS {peak_kb / 1024:.0f} MB, {seconds:.0f} s "
+            feed = news_mix_feed(Path(tmp) / "feed.jsonl", size)
+            peak_mb, seconds = peak_rss_of_score(feed, Path(tmp) / "out")
+        figures[f"peak_rss_mb_{size}"] = round(peak_mb, 1)
+        print(f"escalation score on {size} news-mix documents: peak RSS {peak_mb:.0f} MB, {seconds:.0f} s "
               f"({size / seconds:.1f} docs/s)")
     if len(sizes) == 2:
         figures["peak_rss_ratio"] = round(figures[f"peak_rss_mb_{sizes[1]}"] / figures[f"peak_rss_mb_{sizes[0]}"], 2)
@@ -243,6 +258,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
     parser.add_argument("--part", choices=["all", "extraction", "rules", "dask", "memory"], default="all")
+    parser.add_argument("--sizes", type=int, nargs=2, default=(2_000, 20_000), metavar=("SMALL", "LARGE"),
+                        help="feed sizes (documents) of the memory part")
     args = parser.parse_args()
     if args.part in ("all", "extraction"):
         update_bench_json(bench_extraction(args.shared))
@@ -251,7 +268,7 @@ def main() -> None:
     if args.part in ("all", "dask"):
         update_bench_json(bench_dask())
     if args.part in ("all", "memory"):
-        update_bench_json(bench_memory())
+        update_bench_json(bench_memory(tuple(args.sizes)))
 
 
 if __name__ == "__main__":

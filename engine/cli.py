@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import datetime as dt
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from engine.errors import EngineError
-from engine.ingest import IngestResult, parse_column_map, parse_date, read_inputs
+from engine.ingest import (
+    IngestResult,
+    InputStream,
+    parse_column_map,
+    parse_date,
+    read_inputs,
+    stream_inputs,
+)
 from engine.paths import MODEL_FILE, RULES_DIR
 
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
@@ -46,11 +66,13 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_print_ver
                              "put it before the command: escalation --json score ...")] = False) -> None:
     """Escalation-risk scoring engine: news text -> actor-pair risk scores with evidence."""
     OUTPUT.json = json_output
+    OUTPUT.quiet = quiet
     console.quiet = quiet or json_output  # JSON alone on stdout
 
 
 class _Output:
     json = False
+    quiet = False
 
 
 OUTPUT = _Output()
@@ -123,6 +145,13 @@ Scheduler = Annotated[str | None, typer.Option(
     "--scheduler", help="Dask scheduler address (tcp://HOST:8786) for --executor dask; default: a LocalCluster.")]
 Workers = Annotated[int, typer.Option("--workers", min=1, help="Worker processes of the LocalCluster that "
                                       "--executor dask starts when no --scheduler is given (1 thread each).")]
+# extraction on this machine (README "Feed scale"); engine.nlp.extract.DEFAULT_BATCH_SIZE, not imported here
+# so that --help stays fast
+BATCH_SIZE = 16
+BatchSize = Annotated[int, typer.Option("--batch-size", min=1, help="Documents per spaCy batch (nlp.pipe); "
+                                        "larger batches of long documents take more memory.")]
+NProcess = Annotated[int, typer.Option("--n-process", min=1, help="Worker processes that extract (each loads "
+                                       "spaCy once); same signals as 1. For --executor local.")]
 
 
 def _date_option(value: str | None, dayfirst: bool = True) -> dt.date | None:
@@ -134,20 +163,44 @@ def _date_option(value: str | None, dayfirst: bool = True) -> dt.date | None:
         raise typer.BadParameter(str(exc)) from None
 
 
-def _ingest(inputs: list[Path], date: str | None, max_chars: int, out: Path, column_map: str | None = None,
-            month_first: bool = False) -> IngestResult:
-    result = read_inputs(inputs, default_date=_date_option(date, not month_first), max_chars=max_chars,
-                         column_map=parse_column_map(column_map), dayfirst=not month_first)
+def _print_rejected(rej) -> None:
+    err.print(f"[yellow]rejected[/yellow] {escape(rej.message())}")
+
+
+def _print_skipped(result: IngestResult) -> None:
     if result.skipped:
         err.print(f"skipped {len(result.skipped)} file(s) of an unknown kind inside input folders: "
                   f"{escape(', '.join(result.skipped[:5]))}{' ...' if len(result.skipped) > 5 else ''}")
-    for rej in result.rejected:
-        err.print(f"[yellow]rejected[/yellow] {escape(rej.message())}")
+
+
+def _print_read(result: IngestResult, out: Path) -> None:
+    """What reading the input came to (the rejects were printed as they were found)."""
     if result.rejected:
         err.print(f"{len(result.rejected)} record(s) rejected; listed in {out / 'rejected.jsonl'}")
     if not result.documents:
         err.print("[red]no usable documents in the input[/red]")
+
+
+def _ingest(inputs: list[Path], date: str | None, max_chars: int, out: Path, column_map: str | None = None,
+            month_first: bool = False) -> IngestResult:
+    """The whole input in memory (``rules diff`` scores it twice)."""
+    result = read_inputs(inputs, default_date=_date_option(date, not month_first), max_chars=max_chars,
+                         column_map=parse_column_map(column_map), dayfirst=not month_first)
+    _print_skipped(result)
+    for rej in result.rejected:
+        _print_rejected(rej)
+    _print_read(result, out)
     return result
+
+
+def _open_inputs(inputs: list[Path], date: str | None, max_chars: int, column_map: str | None = None,
+                 month_first: bool = False) -> InputStream:
+    """The input, read record by record as extraction goes; every path checked first (InputError)."""
+    stream = stream_inputs(inputs, default_date=_date_option(date, not month_first), max_chars=max_chars,
+                           column_map=parse_column_map(column_map), dayfirst=not month_first,
+                           on_reject=_print_rejected)
+    _print_skipped(stream.result)
+    return stream
 
 
 def _exit_if_nothing_read(ingest: IngestResult | None) -> None:
@@ -157,9 +210,91 @@ def _exit_if_nothing_read(ingest: IngestResult | None) -> None:
         raise typer.Exit(1)
 
 
-def _progress(total: int) -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=err, disable=total < 20 or not err.is_terminal)
+class _DocumentsColumn(ProgressColumn):
+    """Documents done and documents a second."""
+
+    def render(self, task) -> Text:
+        docs = task.fields.get("docs")
+        if docs is None:
+            return Text("")
+        elapsed = task.elapsed or 0
+        rate = f"{docs / elapsed:,.1f} docs/s" if elapsed > 0.5 and docs else "? docs/s"
+        return Text(f"{docs:,} docs {rate}", style="progress.data.speed")
+
+
+class _TimeLeftColumn(TimeRemainingColumn):
+    """Time left while it can be told (a stage of unknown length, or one done, shows none)."""
+
+    def render(self, task) -> Text:
+        if task.total is None or task.finished:
+            return Text("")
+        return Text.assemble(super().render(task), " left")
+
+
+class _RunProgress:
+    """The progress of a run on stderr: a bar over the input's bytes with documents, docs/s and time left
+    while extracting, then one line per later stage (rules, pair scores) with its time. Hidden with -q and
+    when stderr is not a terminal: a log then gets one plain line per stage instead (none with -q)."""
+
+    def __init__(self, stream: InputStream):
+        self.stream = stream
+        self.shown = err.is_terminal and not OUTPUT.quiet
+        self.logged = not err.is_terminal and not OUTPUT.quiet
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), _DocumentsColumn(),
+                            TimeElapsedColumn(), _TimeLeftColumn(), console=err,
+                            disable=not self.shown)
+        self.positions: collections.deque[int] = collections.deque()  # input position after each document read
+        self.docs = 0
+        self.task = None
+        self.stage_name, self.stage_start = "", 0.0
+
+    def documents(self):
+        """The input's documents, noting where each ended in the input (the bar follows extraction, not reading)."""
+        for document in self.stream:
+            self.positions.append(self.stream.bytes_read)
+            yield document
+
+    def advance(self, n: int) -> None:
+        """``n`` more documents done."""
+        position = None
+        for _ in range(min(n, len(self.positions))):
+            position = self.positions.popleft()
+        self.docs += n
+        if position is not None:
+            self.bar.update(self.task, completed=position, docs=self.docs)
+        else:
+            self.bar.update(self.task, docs=self.docs)
+
+    def stage(self, name: str) -> None:
+        """A later stage starts (the one before it is done)."""
+        self._end_stage()
+        self.stage_name, self.stage_start = name, time.perf_counter()
+        read = self.stream.bytes_read or 1
+        self.bar.update(self.task, total=read, completed=read)
+        self.task = self.bar.add_task(name, total=None)
+
+    def _end_stage(self) -> None:
+        took = time.perf_counter() - self.stage_start
+        if self.stage_name == "extracting":
+            rate = f", {self.docs / took:,.1f} docs/s" if took > 0 else ""
+            line = f"extracted {self.docs:,} document(s) in {took:,.1f} s{rate}"
+        else:
+            line = f"{self.stage_name}: {took:,.1f} s"
+        if self.logged:
+            err.print(line, highlight=False)
+        elif self.task is not None and self.stage_name != "extracting":
+            self.bar.update(self.task, total=1, completed=1, description=line)
+
+    def __enter__(self) -> _RunProgress:
+        self.bar.__enter__()
+        self.stage_name, self.stage_start = "extracting", time.perf_counter()
+        self.task = self.bar.add_task("extracting", total=self.stream.total_bytes, docs=0)
+        return self
+
+    def __exit__(self, kind, *exc) -> None:
+        if kind is None:
+            self._end_stage()
+        self.bar.__exit__(kind, *exc)
 
 
 def _config(rules: Path, window: str = "week", model: Path | None = None, level: str = "unit"):
@@ -181,27 +316,46 @@ def _output_folder(out: Path, inputs: list[Path]):
     return output_lock(out)
 
 
-def _executor(name: str, scheduler: str | None, workers: int, config, degraded: bool):
+def _executor(name: str, scheduler: str | None, workers: int, config, degraded: bool, batch_size: int = BATCH_SIZE,
+              n_process: int = 1):
     """The extraction executor (engine/executor.py): checked, and a Dask cluster reached, before any work."""
     from engine.executor import ExtractorSpec, make_executor
 
     spec = ExtractorSpec.of(config.actors_path, config.signals_path, degraded)
     if name == "dask":
+        if n_process > 1:
+            raise typer.BadParameter("--n-process is for --executor local; a Dask cluster has --workers",
+                                     param_hint="--n-process")
         err.print(f"extraction on Dask: {scheduler or f'a LocalCluster of {workers} worker process(es)'}")
         return make_executor(name, spec, scheduler, n_workers=workers)
-    return make_executor(name, spec, scheduler)
+    return make_executor(name, spec, scheduler, batch_size=batch_size, n_process=n_process)
 
 
-def _extract(result: IngestResult, degraded: bool, config, executor=None):
+PARTS_FOLDER = "signals.parts"
+
+
+@contextlib.contextmanager
+def _signal_parts(out: Path):
+    """``OUT/signals.parts``: the Parquet parts of the signals, written while extraction runs (see
+    engine/nlp/extract.py). A killed or failed run leaves them there (what it had extracted); the next
+    run into the folder removes them first, and a run that finished removes them once signals.parquet
+    is written."""
+    import shutil
+
+    folder = out / PARTS_FOLDER
+    shutil.rmtree(folder, ignore_errors=True)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _extract(stream: InputStream, degraded: bool, config, executor, parts: Path):
     from engine.nlp.extract import get_extractor
 
     extractor = get_extractor(config.actors_path, config.signals_path, degraded=degraded)
     if extractor.model.degraded:
         err.print(f"[bold red]{extractor.model.describe()}[/bold red]")
-    extract = executor.extract if executor is not None else extractor.extract
-    with _progress(len(result.documents)) as progress:
-        task = progress.add_task("extracting", total=len(result.documents))
-        return extract(result.documents, progress=lambda n: progress.advance(task, n))
+    with _RunProgress(stream) as progress:
+        return executor.extract(progress.documents(), progress=progress.advance, parts_dir=parts)
 
 
 @app.command()
@@ -217,18 +371,20 @@ def extract(
     executor: ExecutorName = "local",
     scheduler: Scheduler = None,
     workers: Workers = 2,
+    batch_size: BatchSize = BATCH_SIZE,
+    n_process: NProcess = 1,
 ) -> None:
     """Extract signals: writes signals.csv/.parquet, unknown_actors.csv, rejected.jsonl and run.json."""
-    import time
-
     from engine.output import new_run_id, run_record, write_run
 
-    with _output_folder(out, inputs):
+    with _output_folder(out, inputs), _signal_parts(out) as parts:
         config = _config(rules)
         started = dt.datetime.now(dt.UTC)
-        result = _ingest(inputs, date, max_chars, out, column_map, month_first)
-        with _executor(executor, scheduler, workers, config, degraded) as runner:
-            extraction = _extract(result, degraded, config, runner)
+        stream = _open_inputs(inputs, date, max_chars, column_map, month_first)
+        with _executor(executor, scheduler, workers, config, degraded, batch_size, n_process) as runner:
+            extraction = _extract(stream, degraded, config, runner, parts)
+        result = stream.result
+        _print_read(result, out)
         run = run_record(run_id=new_run_id(), started=started.isoformat(timespec="seconds"),
                          seconds=round(time.time() - started.timestamp(), 2), config=config, extraction=extraction,
                          ingest=result, inputs=inputs, dates=extraction.signals["date"],
@@ -315,8 +471,8 @@ def evaluate_extraction(
 
 def _score(inputs, out, date, max_chars, window, rules, model, degraded, column_map=None, month_first=False,
            level="unit", executor: str = "local", scheduler: str | None = None, workers: int = 2,
-           history: Path | None = None):
-    import contextlib
+           history: Path | None = None, batch_size: int = BATCH_SIZE, n_process: int = 1, parts: Path | None = None):
+    import functools
 
     from engine.scoring import Scorer
 
@@ -327,20 +483,26 @@ def _score(inputs, out, date, max_chars, window, rules, model, degraded, column_
             from engine.history import History
 
             store = stack.enter_context(History.open(history))
-        runner = stack.enter_context(_executor(executor, scheduler, workers, config, degraded))
-        result = _ingest(inputs, date, max_chars, out, column_map, month_first)
+        runner = stack.enter_context(_executor(executor, scheduler, workers, config, degraded, batch_size,
+                                               n_process))
+        stream = _open_inputs(inputs, date, max_chars, column_map, month_first)
         scorer = Scorer(config=config, degraded=degraded)
         if scorer.extractor.model.degraded:
             err.print(f"[bold red]{scorer.extractor.model.describe()}[/bold red]")
-        with _progress(len(result.documents)) as progress:
-            task = progress.add_task("scoring", total=len(result.documents))
-            advance = lambda n: progress.advance(task, n)  # noqa: E731
+        extract = functools.partial(runner.extract, parts_dir=parts)
+        with _RunProgress(stream) as progress:
             if store is None:
-                return scorer.score([], ingest=result, progress=advance, extract=runner.extract)
-            from engine.history import score_with_history
+                scored = scorer.score(documents=progress.documents(), ingest=stream.result, progress=progress.advance,
+                                      extract=extract, stage=progress.stage)
+            else:
+                from engine.history import score_with_history
 
-            scored = score_with_history(scorer, store, result.documents, ingest=result, extract=runner.extract,
-                                        inputs=inputs, progress=advance).result
+                scored = score_with_history(scorer, store, progress.documents(), ingest=stream.result,
+                                            extract=extract, inputs=inputs, progress=progress.advance,
+                                            stage=progress.stage).result
+        _print_read(stream.result, out)
+        if store is None:
+            return scored
         info = scored.history
         err.print(f"history {history}: {info['new_documents']} new, {info['revised_documents']} revised, "
                   f"{info['stored_documents']} already stored document(s); windows from {info['scored_from']} "
@@ -384,13 +546,15 @@ def score(
     executor: ExecutorName = "local",
     scheduler: Scheduler = None,
     workers: Workers = 2,
+    batch_size: BatchSize = BATCH_SIZE,
+    n_process: NProcess = 1,
 ) -> None:
     """Extract signals, apply the rules and the classifier: writes signals, rule_hits and pair_scores (CSV + Parquet)."""
     from engine.output import write_result
 
-    with _output_folder(out, inputs):
+    with _output_folder(out, inputs), _signal_parts(out) as parts:
         scored = _score(inputs, out, date, max_chars, window, rules, model, degraded, column_map, month_first, level,
-                        executor, scheduler, workers, history)
+                        executor, scheduler, workers, history, batch_size, n_process, parts)
         write_result(scored, out, inputs)
     _print_ranked(scored)
     console.print(f"tables written to {out}/")
@@ -414,6 +578,8 @@ def report(
     executor: ExecutorName = "local",
     scheduler: Scheduler = None,
     workers: Workers = 2,
+    batch_size: BatchSize = BATCH_SIZE,
+    n_process: NProcess = 1,
     evidence: Annotated[int, typer.Option(min=1, help="Evidence sentences shown per pair (the rest are in the "
                                           "tables).")] = 5,
     pdf: Annotated[bool, typer.Option("--pdf", help="Also write report.pdf, printed by the system Chromium.")] = False,
@@ -425,9 +591,9 @@ def report(
         from engine.report.screenshot import require_chromium
 
         require_chromium()  # before any work: a clear message when Chromium is missing
-    with _output_folder(out, inputs):
+    with _output_folder(out, inputs), _signal_parts(out) as parts:
         scored = _score(inputs, out, date, max_chars, window, rules, model, degraded, column_map, month_first, level,
-                        executor, scheduler, workers, history)
+                        executor, scheduler, workers, history, batch_size, n_process, parts)
         path = build_report(scored, out, inputs, evidence=evidence, pdf=pdf)
     _print_ranked(scored)
     console.print(f"report written to {path}" + (f" and {out / 'report.pdf'}" if pdf else ""))

@@ -1,10 +1,13 @@
 """Where extraction runs: in this process (``local``) or on a Dask cluster (``dask``).
 
+``local`` extracts here, or in ``n_process`` worker processes of this machine (``Extractor.extract``).
+
 ``--executor dask`` maps extraction over contiguous partitions of the input's documents on Dask
 workers (``distributed``): each worker process builds the spaCy pipeline once (cached per process and
-rule-file content) and returns each partition's signals as a Parquet part; the parts are read back
-and concatenated in document order, so the signals table is the one a local run makes (signal ids
-depend on the document and its sentences only). Rules and scoring then run here as in a local run.
+rule-file content) and returns each partition's signals as a Parquet part; the parts are taken back
+in document order (``engine.nlp.extract.SignalParts``), so the signals table is the one a local run
+makes (signal ids depend on the document and its sentences only). The input is read as it goes: a
+few partitions per worker are on their way at a time. Rules and scoring then run here as in a local run.
 
 ``--scheduler ADDRESS`` (``tcp://host:8786``) uses a running cluster; without it a ``LocalCluster``
 of ``n_workers`` processes (default 2, one thread each) is started for the run and stopped after it.
@@ -16,10 +19,12 @@ when they differ. Every worker must load the same spaCy model (checked on the pa
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import io
+import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,36 +119,22 @@ def extract_partition(spec: ExtractorSpec, documents: Sequence) -> dict:
 
 def combine(parts: list[dict], documents: Sequence):
     """The Extraction of a whole input from its partitions' results (given in document order)."""
-    from engine.nlp.extract import Extraction
-    from engine.schemas import SignalsTable, empty_frame, validate
+    from engine.nlp.extract import SignalParts
 
-    frames = [pd.read_parquet(io.BytesIO(p["signals"])) for p in parts]
-    frames = [f for f in frames if len(f)]
-    signals = validate(SignalsTable, pd.concat(frames, ignore_index=True), "signals") if frames else \
-        empty_frame(SignalsTable)
     models = {p["model"].describe() for p in parts}
     if len(models) > 1:
         raise ExecutorError("workers loaded different spaCy models: " + "; ".join(sorted(models)))
-    # unknown actors: counts summed; order as a local run's (most frequent first, ties in order of first sight)
-    position = {d.id: i for i, d in enumerate(documents)}
-    merged: dict[tuple[str, str], dict] = {}
-    order = 0
+    sink = SignalParts()
+    start = 0
     for part in parts:
-        for row in part["unknown"]:
-            key = (row["text"], row["label"])
-            if key in merged:
-                merged[key]["count"] += int(row["count"])
-            else:
-                merged[key] = {"text": row["text"], "label": row["label"], "count": int(row["count"]),
-                               "example_doc": row["example_doc"], "_first": (position.get(row["example_doc"], 0), order)}
-                order += 1
-    rows = sorted(merged.values(), key=lambda r: (-r["count"], r["_first"]))
-    unknown = pd.DataFrame([{k: v for k, v in r.items() if k != "_first"} for r in rows],
-                           columns=["text", "label", "count", "example_doc"])
-    model = parts[0]["model"] if parts else None
-    return Extraction(signals=signals, unknown_actors=unknown, model=model,
-                      n_documents=sum(p["n_documents"] for p in parts),
-                      n_sentences=sum(p["n_sentences"] for p in parts), n_words=sum(p["n_words"] for p in parts))
+        doc_ids = [d.id for d in documents[start : start + part["n_documents"]]]
+        start += part["n_documents"]
+        sink.add_table(pd.read_parquet(io.BytesIO(part["signals"])), part["unknown"], doc_ids,
+                       part["n_sentences"], part["n_words"])
+    return sink.extraction(parts[0]["model"] if parts else None)
+
+
+MAX_PARTITION = 200
 
 
 def partitions(documents: Sequence, n_workers: int, size: int | None = None) -> list[list]:
@@ -152,23 +143,44 @@ def partitions(documents: Sequence, n_workers: int, size: int | None = None) -> 
     documents = list(documents)
     if not documents:
         return []
-    per = size or min(200, max(1, math.ceil(len(documents) / (4 * max(n_workers, 1)))))
+    per = size or min(MAX_PARTITION, max(1, math.ceil(len(documents) / (4 * max(n_workers, 1)))))
     return [documents[i : i + per] for i in range(0, len(documents), per)]
 
 
+def stream_partitions(documents: Iterable, n_workers: int, size: int | None = None) -> Iterator[list]:
+    """``partitions`` of a stream: the first ``4 * n_workers`` full partitions are read ahead, so a small
+    input is cut as ``partitions`` cuts it; a larger one goes on in partitions of ``size`` (default 200)."""
+    iterator = iter(documents)
+    if size:
+        while part := list(itertools.islice(iterator, size)):
+            yield part
+        return
+    ahead = list(itertools.islice(iterator, 4 * max(n_workers, 1) * MAX_PARTITION))
+    if len(ahead) < 4 * max(n_workers, 1) * MAX_PARTITION:
+        yield from partitions(ahead, n_workers)
+        return
+    yield from partitions(ahead, n_workers, MAX_PARTITION)
+    del ahead
+    while part := list(itertools.islice(iterator, MAX_PARTITION)):
+        yield part
+
+
 class LocalExecutor:
-    """Extraction in this process (the default)."""
+    """Extraction on this machine (the default): in this process, or in ``n_process`` worker processes."""
 
     name = "local"
 
-    def __init__(self, spec: ExtractorSpec):
+    def __init__(self, spec: ExtractorSpec, *, batch_size: int = 16, n_process: int = 1):
         self.spec = spec
+        self.batch_size, self.n_process = batch_size, n_process
 
-    def extract(self, documents: Sequence, *, progress: Callable[[int], None] | None = None):
+    def extract(self, documents: Iterable, *, progress: Callable[[int], None] | None = None,
+                parts_dir: str | Path | None = None):
         from engine.nlp.extract import get_extractor
 
         return get_extractor(self.spec.actors_path, self.spec.signals_path, self.spec.degraded).extract(
-            list(documents), progress=progress)
+            documents, progress=progress, batch_size=self.batch_size, n_process=self.n_process,
+            parts_dir=parts_dir)
 
     def close(self) -> None:
         pass
@@ -211,26 +223,52 @@ class DaskExecutor:
     def n_workers(self) -> int:
         return max(1, len(self.client.scheduler_info(n_workers=-1).get("workers", {})))
 
-    def extract(self, documents: Sequence, *, progress: Callable[[int], None] | None = None):
-        from distributed import as_completed
+    def extract(self, documents: Iterable, *, progress: Callable[[int], None] | None = None,
+                parts_dir: str | Path | None = None):
+        """The Extraction of the documents (read as they come), partitions in order into ``SignalParts``."""
+        from engine.nlp.extract import SignalParts
 
-        documents = list(documents)
-        parts = partitions(documents, self.n_workers, self.partition_size)
-        if not parts:
-            return LocalExecutor(self.spec).extract([], progress=progress)
-        futures = [self.client.submit(extract_partition, self.spec, part, pure=False) for part in parts]
-        index = {f.key: i for i, f in enumerate(futures)}
-        results: list[dict | None] = [None] * len(parts)
-        try:
-            for future in as_completed(futures):
-                i = index[future.key]
-                results[i] = future.result()
+        n_workers = self.n_workers
+        sink = SignalParts(parts_dir)
+        models: set[str] = set()
+        model = None
+        # (future, partition's document ids); at most two partitions per worker wait or run at a time
+        pending: collections.deque = collections.deque()
+
+        def take(block: bool) -> None:
+            nonlocal model
+            while pending and (block or pending[0][0].done()):
+                future, doc_ids = pending.popleft()
+                try:
+                    part = future.result()
+                finally:
+                    future.release()
+                models.add(part["model"].describe())
+                if len(models) > 1:
+                    raise ExecutorError("workers loaded different spaCy models: " + "; ".join(sorted(models)))
+                model = model or part["model"]
+                sink.add_table(pd.read_parquet(io.BytesIO(part["signals"])), part["unknown"], doc_ids,
+                               part["n_sentences"], part["n_words"])
                 if progress:
-                    progress(len(parts[i]))
+                    progress(len(doc_ids))
+                block = False
+
+        try:
+            for part in stream_partitions(documents, n_workers, self.partition_size):
+                pending.append((self.client.submit(extract_partition, self.spec, part, pure=False),
+                                [d.id for d in part]))
+                del part
+                while len(pending) > 2 * n_workers:
+                    take(block=True)
+                take(block=False)
+            while pending:
+                take(block=True)
         finally:
-            for future in futures:
+            for future, _ in pending:
                 future.release()
-        return combine(results, documents)
+        if model is None:
+            return LocalExecutor(self.spec).extract([], progress=progress)
+        return sink.extraction(model)
 
     def close(self) -> None:
         if self._own_client:
@@ -246,11 +284,11 @@ class DaskExecutor:
 
 
 def make_executor(name: str, spec: ExtractorSpec, scheduler: str | None = None, **options):
-    """``local`` or ``dask`` (``--scheduler`` applies to dask only)."""
+    """``local`` or ``dask`` (``--scheduler`` applies to dask only); ``options`` go to the executor's class."""
     if name == "local":
         if scheduler:
             raise ExecutorError("--scheduler needs --executor dask")
-        return LocalExecutor(spec)
+        return LocalExecutor(spec, **options)
     if name == "dask":
         return DaskExecutor(spec, scheduler, **options)
     raise ExecutorError(f"unknown executor {name!r} (local or dask)")

@@ -49,10 +49,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,17 +117,16 @@ SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
 def content_sha256(document) -> str:
-    """The sha256 a document is stored under: its text, date, source, url and title."""
-    payload = json.dumps([document.text, document.date.isoformat() if document.date else "",
-                          document.source, document.url, document.title], ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    """The sha256 a document is stored under: its text, date, source, url and title (a Document's, or the one
+    a DocumentInfo carries: ``engine.ingest.content_sha256``)."""
+    return document.sha256
 
 
 @dataclass
 class DocumentCheck:
     """``History.new_documents``: which documents of an input are new, new versions or already stored."""
 
-    new: list = field(default_factory=list)
+    new: list = field(default_factory=list)  # Documents, or DocumentInfos (score_with_history keeps no text)
     revised: list = field(default_factory=list)  # same id, another sha256
     unchanged: list = field(default_factory=list)
 
@@ -644,33 +642,56 @@ class HistoryRun:
     recorded: Recorded
 
 
-def score_with_history(scorer, history: History, documents: Sequence, *, ingest=None, extract=None,
+CHECK_CHUNK = 500  # documents looked up in the history at a time
+
+
+def _not_stored(history: History, documents: Iterable, check: DocumentCheck,
+                progress: Callable[[int], None] | None) -> Iterator:
+    """The documents the history lacks (new, or new versions), in input order, looked up a chunk at a time as
+    the input is read; ``check`` gets every document's DocumentInfo (no text) in its list."""
+    from engine.ingest import chunked
+
+    for chunk in chunked(documents, CHECK_CHUNK):
+        part = history.new_documents(chunk)
+        for mine, theirs in ((check.new, part.new), (check.revised, part.revised), (check.unchanged, part.unchanged)):
+            mine.extend(d.info() for d in theirs)
+        wanted = {d.id for d in part.to_extract}
+        del part
+        if progress and len(wanted) < len(chunk):
+            progress(len(chunk) - len(wanted))
+        yield from (d for d in chunk if d.id in wanted)
+
+
+def score_with_history(scorer, history: History, documents: Iterable, *, ingest=None, extract=None,
                        inputs: Sequence[Path] = (), lookback: int | None = None,
-                       progress: Callable[[int], None] | None = None, started: float | None = None) -> HistoryRun:
+                       progress: Callable[[int], None] | None = None, started: float | None = None,
+                       stage: Callable[[str], None] | None = None) -> HistoryRun:
     """Score an input together with the history: extract only documents the history lacks, score them
     with the stored signals from ``lookback`` days (default ``lookback_days``) before the first affected
     window, store everything in one transaction, and return the alerts and the tables as the history
     now holds them: the rescored windows and the ``SHOWN_WINDOWS`` windows before them, with the
     signals their rule hits read.
 
-    ``extract(documents, progress)`` -> Extraction (default: the scorer's own extractor)."""
+    ``documents``: any iterable of Documents, read once as extraction goes (e.g. an
+    ``engine.ingest.InputStream``); ``extract(documents, progress)`` -> Extraction (default: the scorer's
+    own extractor); ``stage(name)`` is told when the rules and the pair scores start."""
     import time
 
     from engine.output import _version, new_run_id
-    from engine.scoring import ScoreResult
+    from engine.scoring import LatestDate, ScoreResult
     from engine.windows import window_of
 
     started = started or time.time()
     g = scorer.granularity
-    check = history.new_documents(documents)
-    dated = [d.date for d in documents if d.date]
-    reference = max(dated) if dated else dt.date.today()
-    extraction = (extract or scorer.extractor.extract)(check.to_extract, progress=progress)
+    check = DocumentCheck()
+    latest = LatestDate()
+    extraction = (extract or scorer.extractor.extract)(
+        _not_stored(history, latest.through(documents), check, progress), progress=progress)
+    reference = latest.date or dt.date.today()
+    documents = check.new + check.revised + check.unchanged  # every document of the input, without text
     new_signals = extraction.signals.copy()
     if len(new_signals):
         new_signals["date"] = new_signals["date"].where(new_signals["date"] != "", reference.isoformat())
-    if progress and check.unchanged:
-        progress(len(check.unchanged))
     run_id = new_run_id()
 
     # the first affected window: the earliest date of the input's documents and of their signals (stored or new)
@@ -695,7 +716,7 @@ def score_with_history(scorer, history: History, documents: Sequence, *, ingest=
     signals = pd.concat([stored, new_signals], ignore_index=True) if len(new_signals) else stored
     if len(stored) and len(new_signals):
         signals = validate(SignalsTable, signals, "signals")
-    rule_hits, pair_scores = score_signals(scorer, signals, run_id, reference)
+    rule_hits, pair_scores = scorer.score_signals(signals, reference, run_id, stage=stage)
     fresh_hits = rule_hits[rule_hits["window_start"] >= scored_from] if scored_from else rule_hits.iloc[0:0]
     fresh_scores = pair_scores[pair_scores["window_start"] >= scored_from] if scored_from else pair_scores.iloc[0:0]
     # `change` against each pair's previous window: within this computation from the look-back on, else

@@ -15,6 +15,12 @@ Two kinds of problems, never mixed up:
   not UTF-8); ``write_rejected`` puts them in ``rejected.jsonl``. One bad record never stops the others: for
   every file, accepted + rejected records == the records read (``IngestResult.files``).
 
+Streaming: ``stream_inputs`` reads one record at a time (JSONL and CSV line by line, gzip decompressed as it
+goes) and yields each document as soon as it is read; its ``result`` fills as it goes with the rejects and, per
+document, a ``DocumentInfo`` (id, date, source, url, title, content hash: no text), so a run's memory does not
+grow with the texts it read. Duplicate ids are found from the ids seen so far. ``read_inputs`` is the same
+stream collected into a list of whole ``Document`` objects.
+
 Formats:
 
 - ``.txt``: one document; its id is the file name without ``.txt`` or, inside a folder, the path relative to
@@ -45,17 +51,20 @@ import csv
 import datetime as dt
 import email.utils
 import gzip
+import hashlib
 import io
+import itertools
 import json
 import os
 import re
 import stat
 import sys
+import tempfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from engine.errors import InputError, did_you_mean
 
@@ -73,6 +82,9 @@ KNOWN_ENDINGS = ", ".join(KINDS)
 STDIN = "-"
 _LINE_BREAKS = {ord(c): f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"}
 STDIN_NAME = "<stdin>"
+SNIFF_BYTES = 65536  # how much of standard input is looked at to tell JSONL, CSV and text apart
+# a CSV field may be as long as the file; a stream's length is not known beforehand
+CSV_FIELD_LIMIT = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,32 @@ class Document:
     url: str = ""
     title: str = ""
     origin: str = ""  # FILE:LINE the record came from
+
+    @property
+    def sha256(self) -> str:
+        """The content hash a run history stores a document under (its text, date, source, url and title)."""
+        return content_sha256(self.text, self.date, self.source, self.url, self.title)
+
+    def info(self) -> DocumentInfo:
+        return DocumentInfo(self.id, self.date, self.source, self.url, self.title, self.origin, self.sha256)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    """A document without its text: what a streaming run keeps of each document it has read."""
+
+    id: str
+    date: dt.date | None
+    source: str = ""
+    url: str = ""
+    title: str = ""
+    origin: str = ""
+    sha256: str = ""
+
+
+def content_sha256(text: str, date: dt.date | None, source: str, url: str, title: str) -> str:
+    payload = json.dumps([text, date.isoformat() if date else "", source, url, title], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -106,10 +144,14 @@ class Rejected:
 
 @dataclass
 class IngestResult:
-    documents: list[Document] = field(default_factory=list)
+    # read_inputs: whole Documents; a stream (stream_inputs): a DocumentInfo (no text) per document yielded
+    documents: list[Document | DocumentInfo] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     files: dict[str, int] = field(default_factory=dict)  # file -> records read (accepted + rejected)
     skipped: list[str] = field(default_factory=list)  # files of an unknown kind found inside input folders
+    # a stream writes each reject's line of rejected.jsonl here (raw record included) and keeps only the
+    # file, line and reason in ``rejected``: a feed full of oversized records must not fill memory
+    spool: IO[str] | None = field(default=None, repr=False)
 
     def write_rejected(self, out_dir: Path) -> Path:
         """Write every rejected record (with its reason) to ``out_dir/rejected.jsonl``."""
@@ -118,11 +160,22 @@ class IngestResult:
         path = out_dir / "rejected.jsonl"
         # backslashreplace: a reason quoting a lone surrogate must not stop the writing
         with path.open("w", encoding="utf-8", errors="backslashreplace") as fh:
-            for rej in self.rejected:
-                line = json.dumps(rej.as_json(), ensure_ascii=False)
-                # characters that str.splitlines() takes for line breaks stay escaped: one record, one line
-                fh.write(line.translate(_LINE_BREAKS) + "\n")
+            if self.spool is not None:
+                self.spool.seek(0)
+                for line in self.spool:
+                    fh.write(line)
+                self.spool.seek(0, io.SEEK_END)
+            else:
+                for rej in self.rejected:
+                    fh.write(rejected_line(rej))
         return path
+
+
+def rejected_line(rej: Rejected) -> str:
+    """One line of rejected.jsonl."""
+    line = json.dumps(rej.as_json(), ensure_ascii=False)
+    # characters that str.splitlines() takes for line breaks stay escaped: one record, one line
+    return line.translate(_LINE_BREAKS) + "\n"
 
 
 # ----------------------------------------------------------------------------------------------------- dates
@@ -345,18 +398,70 @@ def _type_name(value: object) -> str:
             type(None): "null"}.get(type(value), type(value).__name__)
 
 
+class _TooLarge(Exception):
+    """A gzipped input unpacked past MAX_GUNZIPPED_BYTES."""
+
+
+_GZIP_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error)
+
+
+class _Bytes(io.RawIOBase):
+    """A source's bytes, read as needed: ``head`` looks at the start without using it up; a gzipped source
+    may unpack to at most ``limit`` bytes (a small "zip bomb" file cannot run on for ever). Standard input
+    given as a text stream is encoded back to bytes."""
+
+    def __init__(self, stream, limit: int | None = None):
+        self.stream, self.limit = stream, limit
+        self.pending = b""
+        self.unpacked = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _more(self, size: int) -> bytes:
+        data = self.stream.read(size)
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogateescape")
+        self.unpacked += len(data)
+        if self.limit is not None and self.unpacked > self.limit:
+            raise _TooLarge
+        return data
+
+    def head(self, size: int) -> bytes:
+        while len(self.pending) < size and (data := self._more(size - len(self.pending))):
+            self.pending += data
+        return self.pending[:size]
+
+    def skip(self, size: int) -> None:
+        self.pending = self.pending[size:]
+
+    def readinto(self, buffer) -> int:
+        if not self.pending:
+            self.pending = self._more(len(buffer))
+        n = min(len(buffer), len(self.pending))
+        buffer[:n] = self.pending[:n]
+        self.pending = self.pending[n:]
+        return n
+
+
 class _Reader:
-    """Collects documents and rejects across files, checking ids and sizes as it goes."""
+    """Reads sources record by record, checking ids and sizes as it goes: ``read`` yields each accepted
+    document and records rejects (and counts) in ``result``."""
 
     def __init__(self, default_date: dt.date | None, max_chars: int, column_map: dict[str, str], dayfirst: bool,
-                 check_language: bool = True):
+                 check_language: bool = True, on_reject: Callable[[Rejected], None] | None = None,
+                 spool: bool = False):
         self.check_language = check_language
         self.default_date = default_date
         self.max_chars = max_chars
         self.columns = {f: column_map.get(f, f) for f in FIELDS}
         self.dayfirst = dayfirst
+        self.on_reject = on_reject
         self.result = IngestResult()
-        self.seen_ids: dict[str, str] = {}
+        if spool:
+            self.result.spool = tempfile.TemporaryFile("w+", encoding="utf-8", errors="backslashreplace")
+        self.seen_ids: dict[str, str] = {}  # id -> where it was first seen (no text is kept)
+        self.file = None  # the open file being read (its position drives a progress bar)
 
     # -- bookkeeping
     def reject(self, file: str, location: str, reason: str, raw: bytes | str = b"") -> None:
@@ -366,19 +471,28 @@ class _Reader:
             text, b64 = raw.decode("utf-8"), ""
         except UnicodeDecodeError:
             text, b64 = raw.decode("utf-8", "replace"), base64.b64encode(raw).decode("ascii")
-        self.result.rejected.append(Rejected(file, location, reason, text, b64))
+        rejected = Rejected(file, location, reason, text, b64)
+        if self.result.spool is not None:
+            self.result.spool.write(rejected_line(rejected))
+            rejected = Rejected(file, location, reason)
+        self.result.rejected.append(rejected)
         self.result.files[file] = self.result.files.get(file, 0) + 1
+        if self.on_reject is not None:
+            self.on_reject(rejected)
 
-    def add(self, file: str, location: str, record: dict, raw: bytes) -> None:
+    def add(self, file: str, location: str, record: dict, raw: bytes) -> Document | None:
         """Accept ``record`` as a document or reject it with its reason; never raises."""
         try:
-            problem = self._add(file, location, record)
+            outcome = self._add(file, location, record)
         except Exception as exc:  # noqa: BLE001 - any record-level failure is a reject, never the end of the run
-            problem = f"cannot read record: {type(exc).__name__}: {exc}"
-        if problem:
-            self.reject(file, location, problem, raw)
+            outcome = f"cannot read record: {type(exc).__name__}: {exc}"
+        if isinstance(outcome, str):
+            self.reject(file, location, outcome, raw)
+            return None
+        return outcome
 
-    def _add(self, file: str, location: str, record: dict) -> str | None:
+    def _add(self, file: str, location: str, record: dict) -> Document | str:
+        """The document of a record, or what is wrong with it."""
         col = self.columns
         raw_id = record.get(col["id"])
         if isinstance(raw_id, bool):
@@ -427,65 +541,104 @@ class _Reader:
             except ValueError as exc:
                 return str(exc)
         self.seen_ids[doc_id] = f"{file}:{location}"
-        self.result.documents.append(Document(id=doc_id, text=text, date=date, origin=f"{file}:{location}", **extra))
         self.result.files[file] = self.result.files.get(file, 0) + 1
-        return None
+        return Document(id=doc_id, text=text, date=date, origin=f"{file}:{location}", **extra)
 
     # -- files
-    def read(self, source: _Source, stdin: BinaryIO | None) -> None:
+    def read(self, source: _Source, stdin: BinaryIO | None) -> Iterator[Document]:
+        """The documents of one source, as they are read."""
         name = source.name
         self.result.files.setdefault(name, 0)
+        if source.path is None:
+            self.file = None
+            yield from self._read(source, stdin if stdin is not None else sys.stdin.buffer)
+            return
         try:
-            if source.path is None:
-                stream = stdin if stdin is not None else sys.stdin.buffer
-                data = stream.read()
-                if isinstance(data, str):
-                    data = data.encode("utf-8", "surrogateescape")
-            else:
-                data = source.path.read_bytes()
+            self.file = source.path.open("rb")
         except OSError as exc:
             raise InputError(f"{name}: cannot be read ({_os_reason(exc)})") from None
-        if source.gz:
-            try:
-                with gzip.GzipFile(fileobj=io.BytesIO(data)) as unzipped:
-                    data = unzipped.read(MAX_GUNZIPPED_BYTES + 1)
-            except (OSError, EOFError, zlib.error) as exc:
-                return self.reject(name, "whole file", f"not a readable gzip file ({exc})")
-            if len(data) > MAX_GUNZIPPED_BYTES:
-                return self.reject(name, "whole file", f"larger than {MAX_GUNZIPPED_BYTES:,} bytes once "
-                                                       "uncompressed: refused (split the file)")
-        kind = _sniff(data, self.columns) if source.kind == "stdin" else source.kind
-        if data.startswith(codecs.BOM_UTF8):
-            data = data[len(codecs.BOM_UTF8):]
         try:
-            getattr(self, f"read_{kind}")(name, data, source.txt_id)
+            yield from self._read(source, self.file)
+        finally:
+            self.file.close()
+            self.file = None
+
+    def _read(self, source: _Source, stream) -> Iterator[Document]:
+        name = source.name
+        data = _Bytes(gzip.GzipFile(fileobj=stream, mode="rb") if source.gz else stream,
+                      MAX_GUNZIPPED_BYTES if source.gz else None)
+        try:
+            head = data.head(SNIFF_BYTES)
+        except Exception as exc:  # noqa: BLE001 - unreadable before any record: the whole file is one reject
+            return self._stopped(name, "whole file", exc)
+        kind = _sniff(head, self.columns) if source.kind == "stdin" else source.kind
+        if head.startswith(codecs.BOM_UTF8):
+            data.skip(len(codecs.BOM_UTF8))
+        if kind == "txt":
+            try:
+                whole = data.readall()
+            except Exception as exc:  # noqa: BLE001
+                return self._stopped(name, "whole file", exc)
+            document = self.read_txt(name, whole, source.txt_id)
+            if document is not None:
+                yield document
+            return
+        lines = self._lines(name, io.BufferedReader(data))
+        try:
+            yield from getattr(self, f"read_{kind}")(name, lines)
         except InputError:
             raise
         except Exception as exc:  # noqa: BLE001 - a reader bug must not lose the other files
             self.reject(name, "whole file", f"cannot read file: {type(exc).__name__}: {exc}")
 
-    def read_txt(self, name: str, data: bytes, txt_id: str) -> None:
+    def _lines(self, name: str, data: io.BufferedReader) -> Iterator[bytes]:
+        """The lines of a source with their endings, split where ``bytes.splitlines`` splits (\\n, \\r\\n and
+        \\r); a read that fails part-way (a damaged or oversized gzip file) rejects the rest of the file
+        from the line it reached."""
+        count = 0
+        try:
+            for physical in data:  # at \\n, however long the line
+                for line in physical.splitlines(keepends=True):
+                    count += 1
+                    yield line
+        except Exception as exc:  # noqa: BLE001
+            self._stopped(name, f"line {count + 1}", exc, part_way=count > 0)
+
+    def _stopped(self, name: str, location: str, exc: Exception, part_way: bool = False) -> None:
+        """A source that cannot be read on: a reject (gzip) or an InputError (the file system)."""
+        rest = "; the records before it were read" if part_way else ""
+        if isinstance(exc, _TooLarge):
+            return self.reject(name, location, f"larger than {MAX_GUNZIPPED_BYTES:,} bytes once uncompressed: "
+                                               f"refused (split the file){rest}")
+        if isinstance(exc, _GZIP_ERRORS):
+            return self.reject(name, location, f"not a readable gzip file ({exc}){rest}")
+        if isinstance(exc, OSError):
+            raise InputError(f"{name}: cannot be read ({_os_reason(exc)})") from None
+        raise exc
+
+    def read_txt(self, name: str, data: bytes, txt_id: str) -> Document | None:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             return self.reject(name, f"line {line}", f"wrong encoding: not valid UTF-8 at byte {exc.start}", data)
-        self.add(name, "whole file", {self.columns["id"]: txt_id, self.columns["text"]: text.strip()}, data)
+        return self.add(name, "whole file", {self.columns["id"]: txt_id, self.columns["text"]: text.strip()}, data)
 
-    def read_jsonl(self, name: str, data: bytes, _txt_id: str = "") -> None:
-        if not data.strip():
-            return self.reject(name, "whole file", "empty file: no records")
-        for lineno, raw in enumerate(data.splitlines(), start=1):  # bytes: splits at \n, \r\n and \r only
+    def read_jsonl(self, name: str, lines: Iterator[bytes]) -> Iterator[Document]:
+        any_record = False
+        for lineno, line in enumerate(lines, start=1):
+            raw = line.removesuffix(b"\n").removesuffix(b"\r")
             if not raw.strip():
                 continue
+            any_record = True
             location = f"line {lineno}"
             try:
-                line = raw.decode("utf-8")
+                text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 self.reject(name, location, f"wrong encoding: not valid UTF-8 at column {exc.start + 1}", raw)
                 continue
             try:
-                record = json.loads(line, parse_int=_JsonInt)
+                record = json.loads(text, parse_int=_JsonInt)
             except json.JSONDecodeError as exc:
                 self.reject(name, location, f"bad JSON: {exc.msg} at column {exc.colno}", raw)
                 continue
@@ -498,26 +651,35 @@ class _Reader:
             if not isinstance(record, dict):
                 self.reject(name, location, f"bad JSON: expected an object, got {_type_name(record)}", raw)
                 continue
-            self.add(name, location, record, raw)
+            if (document := self.add(name, location, record, raw)) is not None:
+                yield document
+        if not any_record and not self.result.files.get(name):
+            self.reject(name, "whole file", "empty file: no records")
 
-    def read_csv(self, name: str, data: bytes, _txt_id: str = "") -> None:
-        raw_lines = data.splitlines(keepends=True)
-        lines = [line.decode("utf-8", "surrogateescape") for line in raw_lines]
-        first = next((line for line in lines if line.strip()), None)
+    def read_csv(self, name: str, lines: Iterator[bytes]) -> Iterator[Document]:
+        # the header is the first line that is not blank; it also tells the delimiter
+        before_header: list[bytes] = []
+        first = None
+        for raw_line in lines:
+            before_header.append(raw_line)
+            if (decoded := raw_line.decode("utf-8", "surrogateescape")).strip():
+                first = decoded
+                break
         if first is None:
-            return self.reject(name, "whole file", "empty file: no header line")
+            if not self.result.files.get(name):
+                self.reject(name, "whole file", "empty file: no header line")
+            return
         delimiter = _sniff_delimiter(first)
-        # a field can never be longer than the file: no record can hit csv's field size limit
-        csv.field_size_limit(max(csv.field_size_limit(), len(data) + 1))
+        csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
         consumed: list[bytes] = []
         position = 0
 
         def feed() -> Iterator[str]:
             nonlocal position
-            while position < len(lines):
-                consumed.append(raw_lines[position])
+            for raw_line in itertools.chain(before_header, lines):
+                consumed.append(raw_line)
                 position += 1
-                yield lines[position - 1]
+                yield raw_line.decode("utf-8", "surrogateescape")
 
         reader = csv.reader(feed(), delimiter=delimiter)
         header: list[str] | None = None
@@ -549,8 +711,8 @@ class _Reader:
                                             f"{len(header)})", raw)
             elif any(_escaped_bytes(v) for v in row):
                 self.reject(name, location, "wrong encoding: not valid UTF-8", raw)
-            else:
-                self.add(name, location, dict(zip(header, row, strict=True)), raw)
+            elif (document := self.add(name, location, dict(zip(header, row, strict=True)), raw)) is not None:
+                yield document
 
     def _check_header(self, header: list[str], delimiter: str) -> str | None:
         missing = [self.columns[f] for f in ("id", "text") if self.columns[f] not in header]
@@ -583,7 +745,7 @@ def _sniff(data: bytes, columns: dict[str, str]) -> str:
     head = data[:65536].removeprefix(codecs.BOM_UTF8).lstrip()
     if head.startswith(b"{"):
         return "jsonl"
-    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
+    first = next(iter(head.splitlines()), b"").decode("utf-8", "replace").strip()  # \r ends a line too
     if first:
         fields = [f.strip() for f in next(csv.reader([first], delimiter=_sniff_delimiter(first)), [])]
         if columns["id"] in fields and columns["text"] in fields:
@@ -608,17 +770,83 @@ def read_inputs(
     ``stdin`` replaces ``sys.stdin.buffer`` for ``-``; ``check_language=False`` keeps documents that do not
     look English (by default they are set aside as rejected records: the English model would extract junk
     from them). Raises ``InputError`` (before reading any record) for inputs that cannot be read at all;
-    every record-level problem becomes a ``Rejected``.
+    every record-level problem becomes a ``Rejected``. Every text is kept: for large inputs use
+    ``stream_inputs``.
     """
+    stream = stream_inputs(paths, default_date=default_date, max_chars=max_chars, column_map=column_map,
+                           dayfirst=dayfirst, stdin=stdin, check_language=check_language, keep_text=True)
+    for _ in stream:
+        pass
+    return stream.result
+
+
+def stream_inputs(
+    paths: Iterable[str | Path] | str | Path,
+    *,
+    default_date: dt.date | None = None,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    column_map: dict[str, str] | None = None,
+    dayfirst: bool = True,
+    stdin: BinaryIO | None = None,
+    check_language: bool = True,
+    on_reject: Callable[[Rejected], None] | None = None,
+    keep_text: bool = False,
+) -> InputStream:
+    """The documents of every input path, read one record at a time: iterate the returned ``InputStream``
+    (once). Same arguments and checks as ``read_inputs``; the paths are checked here, before any record is
+    read (``InputError``). ``on_reject`` is called with each rejected record as it is found.
+
+    Its ``result`` (an ``IngestResult``) fills as the stream is read: rejects, counts per file and, per
+    document yielded, a ``DocumentInfo`` without the text (``keep_text=True``: the Document itself). The
+    raw records of rejects go to a temporary file that ``write_rejected`` copies (unless ``keep_text``)."""
     if isinstance(paths, str | Path):
         paths = [paths]
     if isinstance(max_chars, bool) or not isinstance(max_chars, int) or not 1 <= max_chars <= MAX_CHARS_LIMIT:
         raise InputError(f"max_chars (--max-chars) must be a whole number from 1 to {MAX_CHARS_LIMIT:,} "
                          f"(spaCy's limit on one document), got {max_chars!r}")
-    reader = _Reader(default_date, max_chars, check_column_map(column_map), dayfirst, check_language)
-    for source in _sources(paths, reader.result.skipped):
-        reader.read(source, stdin)
-    return reader.result
+    reader = _Reader(default_date, max_chars, check_column_map(column_map), dayfirst, check_language,
+                     on_reject=on_reject, spool=not keep_text)
+    return InputStream(reader, _sources(paths, reader.result.skipped), stdin, keep_text)
+
+
+class InputStream:
+    """Documents read one record at a time from checked sources (``stream_inputs``); iterate it once.
+
+    ``result`` fills as it is read; ``bytes_read`` / ``total_bytes`` (None when standard input is read)
+    measure how far it got in the input files (compressed bytes for .gz files), for a progress bar."""
+
+    def __init__(self, reader: _Reader, sources: list[_Source], stdin: BinaryIO | None, keep_text: bool):
+        self._reader, self._sources, self._stdin, self._keep_text = reader, sources, stdin, keep_text
+        self.result = reader.result
+        self._sizes = [s.path.stat().st_size if s.path is not None else None for s in sources]
+        self.total_bytes = None if None in self._sizes else sum(self._sizes)
+        self._done = 0  # bytes of the sources already read whole
+        self._started = False
+
+    def __iter__(self) -> Iterator[Document]:
+        if self._started:
+            raise RuntimeError("an InputStream can be read once")
+        self._started = True
+        for source, size in zip(self._sources, self._sizes, strict=True):
+            for document in self._reader.read(source, self._stdin):
+                self.result.documents.append(document if self._keep_text else document.info())
+                yield document
+            self._done += size or 0
+
+    @property
+    def bytes_read(self) -> int:
+        current = self._reader.file
+        try:
+            return self._done + (current.tell() if current is not None else 0)
+        except (OSError, ValueError):  # closed in the meantime
+            return self._done
+
+
+def chunked(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of ``size`` items (the last may be shorter), taken from ``items`` as they come."""
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 # The commonest English function words: they make up a third or more of any English news text and a few

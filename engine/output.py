@@ -202,8 +202,6 @@ def run_record(*, run_id: str, started: str, seconds: float, config, extraction,
                inputs: Iterable[Path] | None = None, counts: dict | None = None, dates: Iterable[str] = ()) -> dict:
     """What run.json holds: the run, the versions, the configuration's files with their sha256
     (``config`` is a RunConfig), the inputs with theirs, the window, the date range and counts."""
-    import hashlib
-
     import spacy
 
     dates = [d for d in dates if d]
@@ -214,12 +212,20 @@ def run_record(*, run_id: str, started: str, seconds: float, config, extraction,
         "rules_sha256": config.rules_sha256, "model_file": str(config.model_path) if config.model_path else None,
         "model_sha256": config.model_sha256, "window": config.granularity,
         "date_range": [min(dates), max(dates)] if dates else None,
-        "inputs": [{"path": str(p), "sha256": hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else None,
+        "inputs": [{"path": str(p), "sha256": _file_sha256(p) if p.is_file() else None,
                     "records": (ingest.files.get(str(p)) if ingest else None)} for p in files],
         "input_files": dict(ingest.files) if ingest else {},
         "counts": counts or {},
         "config": config.describe(),
     }
+
+
+def _file_sha256(path: Path) -> str:
+    """Read in blocks: an input feed can be larger than memory."""
+    import hashlib
+
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _version() -> str:

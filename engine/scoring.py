@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,25 +128,35 @@ class Scorer:
         (``organ``). Idempotent: ``_pair_scores`` applies it too."""
         return unit_hits(rule_hits, self.actors.unit_of) if self.level == "unit" else rule_hits
 
-    def score(self, texts, *, date: dt.date | str | None = None, ingest: IngestResult | None = None,
-              progress=None, extract=None) -> ScoreResult:
-        """``extract(documents, progress=...)`` -> Extraction replaces this process's extractor (e.g. an
-        ``engine.executor.DaskExecutor``'s ``extract``)."""
+    def score(self, texts=(), *, date: dt.date | str | None = None, ingest: IngestResult | None = None,
+              documents: Iterable | None = None, progress=None, extract=None,
+              stage: Callable[[str], None] | None = None) -> ScoreResult:
+        """Score texts, or ``documents`` (any iterable of Documents, read once as extraction goes, e.g. an
+        ``engine.ingest.InputStream``), or else ``ingest``'s documents; ``ingest`` is kept with the result
+        (run.json and the report read its rejects and document metadata). ``extract(documents,
+        progress=...)`` -> Extraction replaces this process's extractor (e.g. an ``engine.executor``
+        executor's ``extract``); ``stage(name)`` is told when the rules and the pair scores start."""
         started = time.time()
-        documents = ingest.documents if ingest is not None else as_documents(texts, date=date)
-        extraction = (extract or self.extractor.extract)(documents, progress=progress)
-        dated = [d.date for d in documents if d.date]
-        reference = max(dated) if dated else dt.date.today()
+        if documents is None:
+            documents = ingest.documents if ingest is not None else as_documents(texts, date=date)
+        latest = LatestDate()
+        extraction = (extract or self.extractor.extract)(latest.through(documents), progress=progress)
+        reference = latest.date or dt.date.today()
         run_id = new_run_id()
-        rule_hits, pair_scores = self.score_signals(extraction.signals, reference, run_id)
+        rule_hits, pair_scores = self.score_signals(extraction.signals, reference, run_id, stage=stage)
         return ScoreResult(run_id, extraction.signals, rule_hits, pair_scores, extraction, self.config, ingest,
                            dt.datetime.fromtimestamp(started, dt.UTC).isoformat(timespec="seconds"),
                            round(time.time() - started, 2))
 
-    def score_signals(self, signals: pd.DataFrame, reference: dt.date, run_id: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
+    def score_signals(self, signals: pd.DataFrame, reference: dt.date, run_id: str = "",
+                      stage: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Rule hits (at the run's level) and pair scores of a signals table: ``score`` after extraction."""
+        if stage:
+            stage(f"rules on {len(signals):,} signals")
         hits = run_rules(self.rules, signal_groups(signals, self.actors, self.granularity, reference))
         rule_hits = self.leveled(hits_table(hits, run_id))
+        if stage:
+            stage(f"pair scores of {len(rule_hits):,} rule hits")
         return rule_hits, self._pair_scores(run_id, signals, rule_hits, reference)
 
     def _probabilities(self, signals: pd.DataFrame, reference: dt.date):
@@ -175,3 +186,17 @@ class Scorer:
                                   countries={c: self.actors.country_of(c) for c in codes},
                                   base_probability=base_p, base_terms=base_terms)
         return validate_pair_scores(table, self.formula)
+
+
+class LatestDate:
+    """The latest document date among the documents passed ``through`` it, as they stream by (undated
+    documents take it for their windows)."""
+
+    def __init__(self) -> None:
+        self.date: dt.date | None = None
+
+    def through(self, documents: Iterable) -> Iterator:
+        for document in documents:
+            if document.date and (self.date is None or document.date > self.date):
+                self.date = document.date
+            yield document

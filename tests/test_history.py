@@ -335,7 +335,7 @@ def test_a_second_input_adds_windows_and_matches_one_run_on_both(tmp_path, score
         windows_before = set(history.pair_scores()["window_start"])
         second = score_with_history(scorer, history, late)
         assert set(history.pair_scores()["window_start"]) > windows_before
-        assert second.check.new == late and second.scored_from == "2024-11-04"
+        assert second.check.new == [d.info() for d in late] and second.scored_from == "2024-11-04"
         assert history.counts()["documents"] == len(documents)
         stored = history.pair_scores().drop(columns="granularity")
     whole = scorer.score([], ingest=read_inputs([SEED]))
@@ -352,7 +352,7 @@ def test_a_revised_document_replaces_its_signals(tmp_path, scorer):
         target = documents[0]
         revised = dataclasses.replace(target, text="Israel and Iran held talks in Oman.")
         run = score_with_history(scorer, history, [revised, *documents[1:]])
-        assert run.check.revised == [revised]
+        assert run.check.revised == [revised.info()]
         stored = history.signals()
         assert not stored.loc[stored["doc_id"] == target.id, "signal"].isin(["ATTACK"]).any()
         assert stored["signal_id"].is_unique

@@ -146,14 +146,14 @@ def test_unreadable_file_is_an_input_error(tmp_path, monkeypatch):
     (tmp_path / "sub").mkdir()
     locked = tmp_path / "sub" / "locked.txt"
     locked.write_text("secret")
-    real = Path.read_bytes
+    real = Path.open
 
-    def read_bytes(self):  # chmod 000 does not stop root, so the refusal is simulated
+    def open_(self, *args, **kwargs):  # chmod 000 does not stop root, so the refusal is simulated
         if self.name == "locked.txt":
             raise PermissionError(13, "Permission denied")
-        return real(self)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "open", open_)
     with pytest.raises(InputError, match=r"locked.txt: cannot be read \(Permission denied\)"):
         read_inputs([tmp_path])
 
