@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from engine.actor_dictionary import ActorDictionary
 from engine.errors import ConfigError, did_you_mean
 from engine.formula import LEVELS, ScoreFormula, check_formula
-from engine.nlp.lexicon import ActorDictionary, load_actors
+from engine.nlp.lexicon import load_actors
 from engine.paths import (
     ACTORS_NAME,
     BANDS_NAME,
@@ -35,7 +36,7 @@ from engine.problems import Problem, read_yaml, validation_problems
 from engine.rules.models import LoadedRule, load_rules, rule_files
 from engine.schemas import SIGNAL_TYPES
 from engine.windows import GRANULARITIES
-from engine.yamlio import line_of, load_yaml
+from engine.yamlio import line_of, load_yaml_bytes
 
 FOLDER_FILES = {"actors": ACTORS_NAME, "signals": SIGNALS_NAME, "bands": BANDS_NAME, "cameo_mapping": CAMEO_MAPPING_NAME}
 
@@ -86,11 +87,22 @@ def included_files(path: Path) -> list[Path]:
     """The files a dictionary names under ``include:`` (relative to it: the generated lexicons), so
     that the run's hashes cover them too. Problems with them are the dictionary checker's to report."""
     try:
-        data = load_yaml(path)
-    except Exception:  # noqa: BLE001 - unreadable: its own checker says why
+        data = Path(path).read_bytes()
+    except OSError:  # unreadable: its own checker says why
         return []
-    names = data.get("include") if isinstance(data, dict) else None
-    return [path.parent / n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+    return [Path(path).parent / name for name in _include_names(data, str(path))]
+
+
+@lru_cache(maxsize=32)
+def _include_names(data: bytes, name: str) -> tuple[str, ...]:
+    """The names under ``include:`` of a dictionary's content (each content parsed once: every
+    RunConfig.build asks, and actors.yaml and signals.yaml are large)."""
+    try:
+        loaded = load_yaml_bytes(data, name)
+    except Exception:  # noqa: BLE001 - unreadable: its own checker says why
+        return ()
+    names = loaded.get("include") if isinstance(loaded, dict) else None
+    return tuple(n for n in names if isinstance(n, str)) if isinstance(names, list) else ()
 
 
 def sha256_of(path: Path | None) -> str | None:

@@ -1,77 +1,47 @@
 """The analysts' dictionaries: actors (``rules/actors.yaml``) and signal triggers (``rules/signals.yaml``).
 
-Both are validated on load; every problem is reported as ``FILE:LINE: id: message``.
+Both are validated on load; every problem is reported as ``FILE:LINE: id: message``. What each file
+and each entry may hold is declared by the pydantic models of ``engine/dictionary_files.py`` (a key
+they do not list is reported with the closest one); what needs the whole dictionary is checked here.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
+from engine.actor_dictionary import ARMED_GROUP_ROLES, Actor, ActorDictionary  # noqa: F401 - their old home
+from engine.dictionary_files import (
+    CODE_RE,  # noqa: F401 - re-exported
+    ActorEntry,
+    ActorsFile,
+    ContextWords,
+    IncludedActors,
+    IncludedTriggers,
+    SignalsFile,
+    TriggerEntry,
+    included_unknown,
+    validate_file,
+)
 from engine.errors import ConfigError, did_you_mean
+from engine.problems import Problem
 from engine.schemas import SIGNAL_TYPES
 from engine.yamlio import DuplicateKeyError, line_of, load_yaml
 
-CODE_RE = re.compile(r"^[A-Z]{3}[A-Z]*$|^---[A-Z]*$")
-ARMED_GROUP_ROLES = frozenset({"UAF", "REB"})
-ACTOR_FIELDS = {"code", "name", "country", "parent", "proxy_of", "names", "demonyms", "people", "places"}
+# the keys each part of the files may hold: the fields of their models (engine/dictionary_files.py)
+ACTOR_FIELDS = set(ActorEntry.model_fields)
+ACTOR_FILE_KEYS = tuple(ActorsFile.model_fields)
+SIGNAL_FILE_KEYS = tuple(SignalsFile.model_fields)
+TRIGGER_FIELDS = set(TriggerEntry.model_fields)
+CONTEXT_KEYS = frozenset(ContextWords.model_fields)  # a new context word list: one field of ContextWords
+LIST_FIELDS = ("names", "demonyms", "people", "places")
 
 
-@dataclass(frozen=True)
-class Actor:
-    code: str
-    name: str
-    country: str  # ISO-3 roll-up code for the model; "" for international bodies
-    parent: str = ""
-    proxy_of: str = ""
-    role: str = ""
-
-
-@dataclass
-class ActorDictionary:
-    path: Path
-    actors: dict[str, Actor]
-    names: dict[str, str]  # alias -> code (names, people, surnames)
-    demonyms: dict[str, str]  # demonym -> country code
-    roles: dict[str, list[str]]  # role suffix -> role nouns
-    ignore: list[str]
-    # city or region -> country code: territory an attack can hit or be launched from, never an actor
-    places: dict[str, str] = field(default_factory=dict)
-
-    def get(self, code: str) -> Actor | None:
-        return self.actors.get(code)
-
-    def country_of(self, code: str) -> str:
-        actor = self.actors.get(code)
-        return actor.country if actor else ""
-
-    def patron_of(self, code: str) -> str:
-        actor = self.actors.get(code)
-        return actor.proxy_of if actor else ""
-
-    def unit_of(self, code: str) -> str:
-        """The actor whose behaviour rule sequences correlate: a state organ is its state (IRNMIL ->
-        IRN, USAGOV -> USA); an armed group or a proxy is itself (IRQUAF stays IRQUAF)."""
-        actor = self.actors.get(code)
-        if actor and actor.parent and actor.role not in ARMED_GROUP_ROLES and not actor.proxy_of:
-            return actor.parent
-        return code
-
-    def role_code(self, country_code: str, role: str) -> str:
-        """COUNTRY+ROLE code for a country (IRQ + UAF -> IRQUAF)."""
-        return f"{country_code}{role}"
-
-    def is_state(self, code: str) -> bool:
-        actor = self.actors.get(code)
-        return bool(actor) and actor.country == code
-
-
-def _problem(path: Path, line: int, ident: str, message: str) -> str:
-    return f"{path}:{line}: {ident}: {message}"
+def _problem(path: Path, line: int, ident: str, message: str) -> Problem:
+    return Problem(path, line, ident, message)
 
 
 @dataclass
@@ -90,49 +60,31 @@ def _name_key(name: str) -> str:
     return name if name.isupper() and len(name.replace(".", "")) <= 4 else name.lower()
 
 
-def _actor_entries(path: Path, raw, problems: list[str], generated: bool) -> list[_ActorEntry]:
-    """Validate the entries of one actor list: code present, well formed and unique, known fields."""
+def _actor_entries(path: Path, raw, problems: list[str], generated: bool, bad: set[tuple]) -> list[_ActorEntry]:
+    """The entries of one actor list, each already checked by the file's model (``bad``: the (section,
+    index) of an entry it refused whole, no code, and the (section, index, field) of each field it
+    refused); codes must be unique. An entry keeps its good fields, so that one mistake does not hide
+    the others."""
     if not isinstance(raw, list):
-        problems.append(_problem(path, line_of(raw), "-", "'actors' must be a list"))
         return []
     entries: list[_ActorEntry] = []
     lines: dict[str, int] = {}
     for i, entry in enumerate(raw):
         line = line_of(raw, i)
-        if not isinstance(entry, dict) or "code" not in entry:
-            problems.append(_problem(path, line, "-", "actor entry needs a 'code'"))
+        if ("actors", i) in bad or not isinstance(entry, dict) or "code" not in entry:
             continue
         code = str(entry["code"])
         if code in lines:
             problems.append(_problem(path, line, code, f"duplicate actor code (first on line {lines[code]})"))
         lines[code] = line
-        if not CODE_RE.match(code):
-            problems.append(_problem(path, line, code, "code must be capital letters (ISO-3 country + role)"))
-        for key in entry:
-            if key not in ACTOR_FIELDS:
-                problems.append(_problem(path, line_of(entry, key, line), code,
-                                         f"unknown field {key!r}{did_you_mean(key, ACTOR_FIELDS)}"))
-        for key in LIST_FIELDS:
-            value = entry.get(key)
-            if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-                problems.append(_problem(path, line_of(entry, key, line), code,
-                                         f"{key} must be a list of names in quotes or brackets, e.g. {key}: "
-                                         f"[{value if isinstance(value, str) else 'Name'}] (got {type(value).__name__})"))
-                entry = {k: v for k, v in entry.items() if k != key}
+        refused = {key for key in entry if key != "code" and ("actors", i, key) in bad}
+        if refused:
+            entry = {k: v for k, v in entry.items() if k not in refused}
         entries.append(_ActorEntry(path, line, code, entry, generated))
     return entries
 
 
-SIGNAL_FILE_KEYS = ("signal_types", "triggers", "context", "confidence", "include", "disable_generated")
-ACTOR_FILE_KEYS = ("roles", "ignore", "actors", "include")
 SLOW_OPERATORS = ("REGEX", "FUZZY")
-
-
-def _unknown_keys(path: Path, data: dict, allowed: tuple[str, ...]) -> list[str]:
-    """A misspelt top-level key ("contxt:") would silently drop a whole section: report it."""
-    return [_problem(path, line_of(data, key), str(key), f"unknown top-level key{did_you_mean(str(key), allowed)}")
-            for key in data if key not in allowed]
-LIST_FIELDS = ("names", "demonyms", "people", "places")
 
 
 def _slow_operators(pattern) -> str:
@@ -151,17 +103,18 @@ def _slow_operators(pattern) -> str:
 
 
 def _included_files(path: Path, data: dict, key: str, problems: list[str]):
-    """(path, content) of each file named under ``include:`` (paths relative to ``path``) that reads as a
-    mapping holding a ``key`` list; every other problem is reported as FILE:LINE and the file skipped."""
+    """(path, content, what its model refused) of each file named under ``include:`` (paths relative to
+    ``path``) that reads as a mapping holding a ``key`` list, checked with its model; every problem is
+    reported as FILE:LINE of the included file. ``include:`` itself is checked by the including
+    file's model."""
     includes = data.get("include") or []
     if not isinstance(includes, list):
-        problems.append(_problem(path, line_of(data, "include"), "include", "include must be a list of file paths"))
         return
+    model = IncludedActors if key == "actors" else IncludedTriggers
     for i, name in enumerate(includes):
-        line = line_of(includes, i, line_of(data, "include"))
         if not isinstance(name, str):
-            problems.append(_problem(path, line, "include", f"{name!r} is not a file path"))
             continue
+        line = line_of(includes, i, line_of(data, "include"))
         included = path.parent / name
         if not included.is_file():
             problems.append(_problem(path, line, "include", f"included file {included} not found"))
@@ -178,11 +131,9 @@ def _included_files(path: Path, data: dict, key: str, problems: list[str]):
         if not isinstance(inc, dict) or key not in inc:
             problems.append(_problem(included, 1, "-", f"an included file must be a mapping holding the {key!r} list"))
             continue
-        for other in inc:
-            if other != key:
-                problems.append(_problem(included, line_of(inc, other), str(other),
-                                         f"unknown key (an included file holds {key!r} only)"))
-        yield included, inc
+        found, bad = validate_file(model, inc, included, included_unknown(key))
+        problems += found
+        yield included, inc, bad
 
 
 def _included_actor_entries(path: Path, data: dict, problems: list[str]) -> list[_ActorEntry]:
@@ -190,8 +141,8 @@ def _included_actor_entries(path: Path, data: dict, problems: list[str]) -> list
     reported as FILE:LINE of the included file."""
     entries: list[_ActorEntry] = []
     first: dict[str, _ActorEntry] = {}
-    for included, inc in _included_files(path, data, "actors", problems):
-        for entry in _actor_entries(included, inc["actors"] or [], problems, generated=True):
+    for included, inc, bad in _included_files(path, data, "actors", problems):
+        for entry in _actor_entries(included, inc["actors"] or [], problems, generated=True, bad=bad):
             if entry.code in first and first[entry.code].path != included:
                 other = first[entry.code]
                 problems.append(_problem(included, entry.line, entry.code,
@@ -220,10 +171,12 @@ def check_actor_file(path: str | Path) -> tuple[ActorDictionary | None, list[str
     if not isinstance(data, dict) or "actors" not in data:
         return None, [_problem(path, 1, "-", "expected a mapping with an 'actors' list")]
 
-    problems += _unknown_keys(path, data, ACTOR_FILE_KEYS)
-    roles = {str(k): [str(n) for n in v] for k, v in (data.get("roles") or {}).items()}
-    ignore = [str(x) for x in data.get("ignore") or []]
-    analyst = _actor_entries(path, data["actors"] or [], problems, generated=False)
+    found, bad = validate_file(ActorsFile, data, path)
+    problems += found
+    roles = data.get("roles") if isinstance(data.get("roles"), dict) else {}
+    roles = {str(k): [str(n) for n in v] for k, v in roles.items() if isinstance(v, list)}
+    ignore = [str(x) for x in data.get("ignore") or []] if isinstance(data.get("ignore") or [], list) else []
+    analyst = _actor_entries(path, data["actors"] or [], problems, generated=False, bad=bad)
     analyst_codes = {e.code for e in analyst}
     included = _included_actor_entries(path, data, problems)
     generated = [e for e in included if e.code not in analyst_codes]
@@ -303,10 +256,6 @@ def check_actor_file(path: str | Path) -> tuple[ActorDictionary | None, list[str
             places.setdefault(str(place), (owner.country if owner else "") or entry.code)
     actor_keys = {_name_key(n) for n in list(names) + list(demonyms) + ignore}
     places = {p: c for p, c in places.items() if _name_key(p) not in actor_keys}
-    for code, entry in entries.items():
-        e = entry.data
-        if "country" in e and e["country"] and not CODE_RE.match(str(e["country"])):
-            problems.append(_problem(entry.path, line_of(e, "country", entry.line), code, "country must be a code"))
     dictionary = ActorDictionary(path, actors, names, demonyms, roles, ignore, places)
     return (dictionary if not problems else None), problems
 
@@ -342,17 +291,6 @@ class SignalLexicon:
         return frozenset(str(w).lower() for w in self.context.get(key, []))
 
 
-CONTEXT_KEYS = {
-    "negations", "negating_heads", "hypothetical_modals", "condition_marks", "hypothetical_heads", "hypothetical_modifiers",
-    "planned_heads", "planned_modifiers", "future_auxiliaries", "ongoing_words", "past_modifiers",
-    "reporting_verbs", "reported_adverbs", "object_control_verbs", "target_prepositions", "location_prepositions", "territory_nouns",
-    "event_carrier_verbs", "response_verbs", "failure_verbs", "violation_verbs", "target_subject_lemmas",
-    "needs_party_lemmas", "reciprocal_lemmas", "figurative_modifiers", "threat_verbs",
-    "agreement_nouns", "event_named_things", "descriptive_verbs", "endangered_things",
-    "interception_verbs", "intercepted_weapons",
-}
-
-
 def check_signal_file(path: str | Path) -> tuple[SignalLexicon | None, list[str]]:
     """Load and validate the signal lexicon; return it (or None) and the list of problems."""
     from spacy.matcher import Matcher
@@ -368,45 +306,31 @@ def check_signal_file(path: str | Path) -> tuple[SignalLexicon | None, list[str]
         return None, [_problem(path, (mark.line + 1) if mark else 1, "-", f"YAML syntax error: {exc}")]
     if not isinstance(data, dict):
         return None, [_problem(path, 1, "-", "expected a mapping with signal_types, triggers and context")]
-    problems: list[str] = _unknown_keys(path, data, SIGNAL_FILE_KEYS)
-    types = data.get("signal_types") or {}
-    for name in types:
-        if name not in SIGNAL_TYPES:
-            problems.append(_problem(path, line_of(types, name), name,
-                                     f"unknown signal type{did_you_mean(name, SIGNAL_TYPES)}"))
+    problems, bad = validate_file(SignalsFile, data, path)
+    types = data.get("signal_types") if isinstance(data.get("signal_types"), dict) else {}
+    types = {name: entry for name, entry in types.items() if name in SIGNAL_TYPES and isinstance(entry, dict)}
     seen: dict[str, tuple[Path, int]] = {}
     matcher = Matcher(Vocab())
-    triggers = _check_triggers(path, data.get("triggers") or [], types, seen, matcher, problems, "analyst")
+    triggers = _check_triggers(path, data.get("triggers") or [], types, seen, matcher, problems, "analyst", bad)
     generated = _included_triggers(path, data, types, seen, matcher, problems)
     triggers += _without_claimed(path, data, triggers, generated, problems)
-    context = data.get("context") or {}
-    for key, words in context.items():
-        lists = words.values() if isinstance(words, dict) else [words]
-        for group in lists:
-            for word in group if isinstance(group, list) else [group]:
-                if not isinstance(word, str):
-                    problems.append(_problem(path, line_of(context, key), key,
-                                             f"{word!r} is not a word; quote it (YAML reads on/off/yes/no as booleans)"))
-        if key not in CONTEXT_KEYS:
-            problems.append(_problem(path, line_of(context, key), key,
-                                     f"unknown context key{did_you_mean(key, CONTEXT_KEYS)}"))
-    lexicon = SignalLexicon(path, dict(types), triggers, dict(context), dict(data.get("confidence") or {}))
+    context = data.get("context") if isinstance(data.get("context"), dict) else {}
+    confidence = data.get("confidence") if isinstance(data.get("confidence"), dict) else {}
+    lexicon = SignalLexicon(path, dict(types), triggers, dict(context), dict(confidence))
     return (lexicon if not problems else None), problems
 
 
-TRIGGER_FIELDS = {"id", "signal", "cameo", "confidence", "intensity", "pattern"}
-
-
-def _check_triggers(path: Path, raw, types: dict, seen: dict, matcher, problems: list[str], origin: str) -> list[Trigger]:
-    """Validate the trigger entries of one file (the signals file or an included one)."""
+def _check_triggers(path: Path, raw, types: dict, seen: dict, matcher, problems: list[str], origin: str,
+                    bad: set[tuple]) -> list[Trigger]:
+    """The triggers of one file (the signals file or an included one), each already checked by the
+    file's model (``bad``: what it refused): ids unique across the files, a signal type the file
+    defines, a Matcher pattern spaCy accepts and that cannot take hours on one sentence."""
     triggers = []
     if not isinstance(raw, list):
-        problems.append(_problem(path, line_of(raw), "-", "'triggers' must be a list"))
         return triggers
     for i, t in enumerate(raw):
         line = line_of(raw, i)
         if not isinstance(t, dict):
-            problems.append(_problem(path, line, "-", "a trigger is a mapping with id, signal, pattern"))
             continue
         tid = str(t.get("id", "-"))
         if tid in seen:
@@ -414,21 +338,13 @@ def _check_triggers(path: Path, raw, types: dict, seen: dict, matcher, problems:
             where = f"line {first_line}" if first_path == path else f"{first_path}:{first_line}"
             problems.append(_problem(path, line, tid, f"duplicate trigger id (first on {where})"))
         seen[tid] = (path, line)
-        for key in t:
-            if key not in TRIGGER_FIELDS:
-                problems.append(_problem(path, line_of(t, key, line), tid,
-                                         f"unknown field {key!r}{did_you_mean(str(key), TRIGGER_FIELDS)}"))
+        if any(refused[:2] == ("triggers", i) for refused in bad):
+            continue  # reported by the model
         sig = str(t.get("signal", ""))
         if sig not in types:
             problems.append(_problem(path, line_of(t, "signal", line), tid,
                                      f"unknown signal type {sig!r}{did_you_mean(sig, types)}"))
             continue
-        try:
-            conf = float(t.get("confidence", 0.8))
-        except (TypeError, ValueError):
-            conf = -1.0
-        if not 0 < conf <= 1:
-            problems.append(_problem(path, line_of(t, "confidence", line), tid, "confidence must be in (0, 1]"))
         slow = _slow_operators(t.get("pattern"))
         if slow:
             problems.append(_problem(path, line_of(t, "pattern", line), tid,
@@ -441,7 +357,7 @@ def _check_triggers(path: Path, raw, types: dict, seen: dict, matcher, problems:
             problems.append(_problem(path, line_of(t, "pattern", line), tid, f"bad Matcher pattern: {exc}".splitlines()[0]))
             continue
         triggers.append(
-            Trigger(tid, sig, str(t.get("cameo", types[sig]["cameo"])), conf,
+            Trigger(tid, sig, str(t.get("cameo", types[sig].get("cameo", ""))), float(t.get("confidence", 0.8)),
                     float(t.get("intensity", types[sig].get("intensity", 0.5))), t["pattern"], origin)
         )
     return triggers
@@ -451,8 +367,8 @@ def _included_triggers(path: Path, data: dict, types: dict, seen: dict, matcher,
     """Triggers of the files named under ``include:``, validated like the analysts' own and reported as
     FILE:LINE of the included file."""
     triggers = []
-    for included, inc in _included_files(path, data, "triggers", problems):
-        triggers += _check_triggers(included, inc["triggers"] or [], types, seen, matcher, problems, "generated")
+    for included, inc, bad in _included_files(path, data, "triggers", problems):
+        triggers += _check_triggers(included, inc["triggers"] or [], types, seen, matcher, problems, "generated", bad)
     return triggers
 
 
@@ -487,9 +403,7 @@ def _without_claimed(path: Path, data: dict, analyst: list[Trigger], generated: 
         if trigger.pattern:
             claimed |= _lemma_values(trigger.pattern[0])
     disabled = data.get("disable_generated") or []
-    if not isinstance(disabled, list):
-        problems.append(_problem(path, line_of(data, "disable_generated"), "disable_generated",
-                                 "disable_generated must be a list of lemmas or generated trigger ids"))
+    if not isinstance(disabled, list):  # reported by the file's model
         disabled = []
     ids = {t.id for t in generated}
     lemmas = set().union(*(_lemma_values(tok) for t in generated for tok in t.pattern)) if generated else set()
