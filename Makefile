@@ -50,8 +50,10 @@ lock:
 report: venv
 	$(BIN)/escalation report seeds/ --out reports/seed/
 
+# Two pytest-xdist workers; tests that share an expensive session fixture (the ICEWS18 training run) are
+# marked xdist_group and run in one worker. `.venv/bin/python -m pytest -q` runs the same tests serially.
 test: venv
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 lint: venv
 	$(BIN)/ruff check engine tests

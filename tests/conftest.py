@@ -5,9 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
+# One thread per thread pool in the test processes (and the workers and commands they start), set
+# before numpy, scipy or scikit-learn load their OpenBLAS and OpenMP pools: with two pools of two
+# threads each on a 2-core machine that other work shares, the threads spin-wait for each other
+# (measured: training on ICEWS18 took 3x the CPU time and wall time). Results do not depend on it.
+for _pool in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_pool, "1")
 
-from engine.paths import SHARED_DIR
+import pytest  # noqa: E402
+
+from engine.paths import SHARED_DIR  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -39,3 +46,31 @@ def seed_article_signals(extractor):
     result = read_inputs([shared_path("seeds")], default_date=dt.date(2024, 11, 1))
     assert result.documents and not result.rejected
     return extractor.extract(result.documents).signals
+
+
+# --------------------------------------------------------------------------- shared, read-only results
+# Built once per session and shared by every module that needs them: tests must not modify them
+# (copy a table before changing it).
+@pytest.fixture(scope="session")
+def scorer():
+    """A Scorer with the shipped configuration."""
+    from engine.scoring import Scorer
+
+    return Scorer()
+
+
+@pytest.fixture(scope="session")
+def seed_result(scorer):
+    """The shipped seeds (``seeds/``) scored with the shipped configuration."""
+    from engine.ingest import read_inputs
+
+    return scorer.score([], ingest=read_inputs([REPO / "seeds"]))
+
+
+@pytest.fixture(scope="session")
+def icews18_run():
+    """What `escalation train` runs on ICEWS18 (the weekly model, its evaluation and volume checks),
+    without the spread of the thinning check over other random draws (the card's range only)."""
+    from engine.model.pipeline import train_and_evaluate
+
+    return train_and_evaluate(shared_path("data", "events", "icews18_full.csv.gz"), spread=False)

@@ -72,8 +72,9 @@ def test_scorer_with_other_bands_reports_them(tmp_path):
     """Was: the report showed the shipped band edges and run.json the shipped rules' hash."""
     from engine.scoring import Scorer
 
-    folder = tmp_path / "rules"
-    shutil.copytree(REPO / "rules", folder)
+    folder = tmp_path / "rules"  # scoring rules and bands of its own; the dictionaries are the shipped ones
+    shutil.copytree(REPO / "rules" / "scoring", folder / "scoring")
+    shutil.copy(REPO / "rules" / "bands.yaml", folder)
     bands = (folder / "bands.yaml").read_text()
     for old, new in OTHER_BANDS.items():
         assert old in bands

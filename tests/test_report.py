@@ -27,16 +27,7 @@ from tests.conftest import REPO
 SIZE_BUDGET_BYTES = 2_000_000  # README "The report": 5,000+ documents and 1,000+ pairs
 
 
-@pytest.fixture(scope="module")
-def scorer():
-    from engine.scoring import Scorer
-
-    return Scorer()
-
-
-@pytest.fixture(scope="module")
-def seed_result(scorer):
-    return scorer.score([], ingest=read_inputs([REPO / "seeds"]))
+# scorer, seed_result: tests/conftest.py (shared by the session)
 
 
 def _brief_pairs(html: str) -> list[tuple[str, str]]:

@@ -10,9 +10,8 @@ import subprocess
 
 import pytest
 
-from engine.ingest import read_inputs
 from engine.report.builder import build_report
-from engine.report.screenshot import chromium_path, render
+from engine.report.screenshot import chromium, chromium_path, render
 from tests.conftest import REPO
 
 
@@ -23,11 +22,7 @@ def _require(found: bool, message: str) -> None:
         pytest.skip(message)
 
 
-@pytest.fixture(scope="module")
-def seed_result():
-    from engine.scoring import Scorer
-
-    return Scorer().score([], ingest=read_inputs([REPO / "seeds"]))
+# seed_result: tests/conftest.py (the seeds scored once for the session)
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +32,21 @@ def seed_report(seed_result, tmp_path_factory):
     return build_report(seed_result, out, [REPO / "seeds"])
 
 
-@pytest.mark.parametrize("width", [1400, 390])
-def test_seed_report_in_chromium(seed_result, seed_report, width, tmp_path):
-    seen = render(seed_report, tmp_path / "screenshot.png", width=width)
+WIDTHS = (1400, 390)  # a desktop and a phone
+
+
+@pytest.fixture(scope="module")
+def renderings(seed_report, tmp_path_factory):
+    """The seed report as read at each width, all pages in one Chromium: {width: (rendering, screenshot)}."""
+    out = tmp_path_factory.mktemp("screenshots")
+    with chromium() as browser:
+        return {width: (render(seed_report, out / f"screenshot-{width}.png", width=width, browser=browser),
+                        out / f"screenshot-{width}.png") for width in WIDTHS}
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_seed_report_in_chromium(seed_result, renderings, width):
+    seen, screenshot = renderings[width]
     assert seen.console_errors == []
     assert seen.requests == []
     assert not seen.overflows, f"the page is {seen.page_width} px wide in a {seen.viewport_width} px window"
@@ -52,7 +59,7 @@ def test_seed_report_in_chromium(seed_result, seed_report, width, tmp_path):
         assert f"{names.get(row.source).name} → {names.get(row.target).name}" in seen.visible_text
     assert seen.host_state_in_isr_irq
     assert seen.highlighted and all(seen.highlighted)
-    assert (tmp_path / "screenshot.png").stat().st_size > 10_000
+    assert screenshot.stat().st_size > 10_000
     # the filter box keeps the rows that name the word; a heading sorts (second click: descending)
     assert 0 < seen.rows_matching["Iraq"] < seen.rows and seen.rows_matching["zzz-no-such-pair"] == 0
     assert seen.sorted_scores == sorted(seen.sorted_scores, reverse=True) and len(seen.sorted_scores) == seen.rows

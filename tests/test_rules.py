@@ -208,7 +208,7 @@ def test_durable_rules_and_plain_python_agree(seed_article_signals):
 def _many_pairs(n_signals: int, seed: int = 7) -> pd.DataFrame:
     """Signals spread over 40 actor codes (some states, organs, proxies), eight months, every type
     and mode, a few launch points: enough pairs for several rulesets, and windows spanning several
-    assert blocks, so that batching across sessions, action batches and retraction are all used."""
+    assert blocks, so that batching across sessions and action batches are both used."""
     rng = np.random.default_rng(seed)
     actors = ["IRN", "ISR", "IRQ", "USA", "IRNMIL", "IRQUAF", "SYR", "LBN", "EGY", "ETH"] + \
              [f"C{i:02d}" for i in range(30)]
@@ -244,6 +244,25 @@ def test_durable_rules_and_plain_python_agree_on_many_pairs_and_months(monkeypat
                               for h in hits)
     durable = key(run_rules(rules, facts))
     assert len({h[0] for h in durable}) >= 10 and durable == key(run_rules_plain(rules, facts))
+
+
+def test_facts_are_never_retracted(monkeypatch):
+    """durable-rules 2.0.28's retract_facts corrupts its memory: a later assert_facts crashed the process
+    (SIGSEGV) in about 1 run in 8 of tests/test_backtest.py. Windows over many assert blocks, sequence
+    rules among the rules: nothing may be retracted."""
+    import durable.engine
+
+    def refuse(self, facts):
+        raise AssertionError("retract_facts crashes durable-rules 2.0.28")
+
+    monkeypatch.setattr(durable.engine.Ruleset, "retract_facts", refuse)
+    monkeypatch.setattr(durable.engine.Ruleset, "retract_fact", refuse)
+    monkeypatch.setattr(eng, "BLOCK_DAYS", 7)
+    rules = load_rules(RULES_DIR)
+    assert any(r.rule.when.sequence for r in rules)
+    facts = signal_groups(_many_pairs(1500), load_actors(ACTORS_FILE), "week")
+    assert len({eng.day_number(dt.date.fromisoformat(f["window_start"])) // 7 for f in facts}) > 20
+    assert run_rules(rules, facts)
 
 
 SEQUENCE_ONLY = """\

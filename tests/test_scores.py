@@ -20,18 +20,14 @@ from engine.scoring import MODEL_FILE, Scorer, ScoreResult, load_formula, valida
 from tests.conftest import REPO, shared_path
 
 
-@pytest.fixture(scope="module")
-def scorer():
-    return Scorer()
-
-
 def _scored(scorer, path, date=None):
     return scorer.score([], ingest=read_inputs([path], default_date=date))
 
 
 @pytest.fixture(scope="module")
-def seeds_result(scorer):
-    return _scored(scorer, REPO / "seeds")
+def seeds_result(seed_result):
+    """The shipped seeds scored with the shipped configuration (tests/conftest.py: once a session)."""
+    return seed_result
 
 
 @pytest.fixture(scope="module")
@@ -206,16 +202,16 @@ rules:
 def test_rules_set_band_floors_and_caps(tmp_path):
     (tmp_path / "scoring").mkdir()
     (tmp_path / "scoring" / "limits.yaml").write_text(LIMIT_RULES)
-    # low band edges: by score alone every scored pair here would be SEVERE
+    # low band edges: by score alone every scored pair here is at least ELEVATED, whatever the model says;
+    # the cap must bring the attack pair down and the floor must lift the threat pair to HIGH
     (tmp_path / "bands.yaml").write_text((REPO / "rules" / "bands.yaml").read_text()
-                                         .replace("GUARDED: 20", "GUARDED: 1").replace("ELEVATED: 40", "ELEVATED: 2")
-                                         .replace("HIGH: 60", "HIGH: 3").replace("SEVERE: 80", "SEVERE: 4"))
+                                         .replace("GUARDED: 20", "GUARDED: 1").replace("ELEVATED: 40", "ELEVATED: 2"))
     result = Scorer(rules=tmp_path).score(
         ["Israeli warplanes bombed Iranian military bases near Tehran on Monday.",
          "Iran threatened to retaliate against Israel."], date="2024-11-04")
     rows = result.pair_scores.set_index(["source", "target"])
     attack, threat = rows.loc[("ISR", "IRN")], rows.loc[("IRN", "ISR")]  # unit level: ISRMIL->IRNMIL is ISR->IRN
-    assert attack["score"] >= 4 and (attack["band"], attack["band_cap"]) == ("GUARDED", "GUARDED")
+    assert attack["score"] >= 2 and (attack["band"], attack["band_cap"]) == ("GUARDED", "GUARDED")
     assert "band at most GUARDED (attack-capped)" in attack["top_drivers"]
     assert (threat["band"], threat["band_floor"]) == ("HIGH", "HIGH")
     # the table check knows about limits: a band that ignores its cap is refused
@@ -265,11 +261,11 @@ def test_a_gradient_boosting_file_is_refused(tmp_path):
         load_model(path)
 
 
-def test_training_reproduces_the_committed_model():
-    from engine.model.pipeline import train_and_evaluate
+@pytest.mark.xdist_group("icews18-training")  # with tests/test_volume_invariance.py: one training run
+def test_training_reproduces_the_committed_model(icews18_run):
     from engine.model.train import coefficients, load_model
 
-    run = train_and_evaluate(shared_path("data", "events", "icews18_full.csv.gz"))  # what `escalation train` runs
+    run = icews18_run  # train_and_evaluate on ICEWS18: what `escalation train` runs (tests/conftest.py)
     evaluation, model = run.evaluation, run.model
     # not bit-for-bit: another CPU (OpenBLAS kernel) moves the last digits (seen: 2.3e-14)
     np.testing.assert_allclose(coefficients(model), coefficients(load_model(MODEL_FILE)), rtol=1e-9, atol=1e-12)

@@ -1,32 +1,26 @@
 """The classifier does not read corpus size (issue 14): the model trained on ICEWS18 (weekly, time
 split) applied to the same events thinned to 10 % and repeated 10x. Test ROC-AUC moves by < 0.02 and
 the pairs' ranking keeps Spearman >= 0.9 (over the pairs the thinned corpus still has >= 30 events
-for); repetition changes nothing at all. The whole ICEWS18 file is used (about 10 s: features are
-table arithmetic, the model a logistic regression); `make evaluate-model` prints the same check,
-with the spread over other random tenths, and the model card records it."""
+for); repetition changes nothing at all. The whole ICEWS18 file is used: the checks are those that
+`escalation train` computes (``train_and_evaluate``, run once a session by tests/conftest.py, which
+test_scores.py also reads); `make evaluate-model` prints the same check, with the spread over other
+random tenths, and the model card records it."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.conftest import shared_path
+# the training run is shared with test_scores.py: under `pytest -n 2 --dist loadgroup` (make test),
+# the tests that read it run in one worker, which trains once
+pytestmark = pytest.mark.xdist_group("icews18-training")
 
 
 @pytest.fixture(scope="module")
-def checks():
-    from engine.config import RunConfig
-    from engine.model.events import from_icews
-    from engine.model.pipeline import MIN_EVENTS
-    from engine.model.train import evaluate, training_pairs, training_rows
-    from engine.model.volume import volume_checks
-
-    config = RunConfig.build()
-    events = from_icews(shared_path("data", "events", "icews18_full.csv.gz"), config.cameo_mapping, config.actors)
-    rows = training_rows(events, granularity="week", min_events=MIN_EVENTS)  # no rules: the model does not read them
-    evaluation, model = evaluate(rows, "icews18", "week", alternatives=False)
-    found = volume_checks(model, events, training_pairs(events, MIN_EVENTS), "week", evaluation.test_windows[0],
-                          MIN_EVENTS)
-    return {c.transform: c for c in found}
+def checks(icews18_run):
+    """The model's volume checks on the evaluation's test windows, one per transform."""
+    found = {c.transform: c for c in icews18_run.evaluation.volume}
+    assert set(found) == {"thinned to 10%", "repeated 10x"}, found
+    return found
 
 
 def test_thinning_to_a_tenth_keeps_roc_auc_and_the_ranking(checks):

@@ -12,6 +12,8 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,15 +67,31 @@ class Rendering:
         return self.page_width > self.viewport_width
 
 
-def render(html: Path, screenshot: Path | None = None, width: int = 1280, height: int = 900) -> Rendering:
+@contextmanager
+def chromium() -> Iterator:
+    """A headless Chromium to render several pages with (``render(..., browser=...)``)."""
     from playwright.sync_api import sync_playwright
 
     executable = require_chromium()
-    page_url = html.resolve().as_uri()
-    result = Rendering()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": width, "height": height})
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def render(html: Path, screenshot: Path | None = None, width: int = 1280, height: int = 900,
+           browser=None) -> Rendering:
+    """What a reader of ``html`` sees in a window ``width`` x ``height`` px wide; in ``browser`` (from
+    ``chromium()``) or in a Chromium started for this page."""
+    if browser is None:
+        with chromium() as own:
+            return render(html, screenshot, width, height, own)
+    page_url = html.resolve().as_uri()
+    result = Rendering()
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
         page.on("console", lambda msg: result.console_errors.append(msg.text) if msg.type == "error" else None)
         page.on("pageerror", lambda exc: result.console_errors.append(str(exc)))
         page.on("request", lambda req: result.requests.append(req.url) if req.url != page_url else None)
@@ -104,7 +122,8 @@ def render(html: Path, screenshot: Path | None = None, width: int = 1280, height
         section = page.query_selector("#pair-ISR-IRQ")
         result.host_state_in_isr_irq = bool(section and section.is_visible()
                                             and "host-state-exposure" in section.inner_text())
-        browser.close()
+    finally:
+        page.close()
     return result
 
 

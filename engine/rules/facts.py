@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from engine.nlp.lexicon import ActorDictionary
+from engine.actor_dictionary import ActorDictionary
 from engine.windows import window_of
 
 EPOCH = dt.date(1970, 1, 1)

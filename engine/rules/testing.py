@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from engine.nlp.lexicon import ActorDictionary
+from engine.actor_dictionary import ActorDictionary
 from engine.rules.engine import run_rules, signal_groups
 from engine.rules.models import Example, LoadedRule
 
