@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import math
 import time
 from pathlib import Path
 
@@ -17,18 +18,24 @@ NEWS_MIX_ORDINARY = Path("tests/data/news_mix/ordinary.jsonl")
 ARTICLES = Path("tests/data/articles")
 
 
-def news_mix(repo: Path, ordinary_weight: int = 9) -> tuple[list[str], float]:
+def news_mix(repo: Path, conflict_share: float = 0.15) -> tuple[list[str], float]:
     """Our dev and frozen articles (conflict and negative) plus ordinary news items we wrote
-    (``tests/data/news_mix/ordinary.jsonl``, each ``ordinary_weight`` times); and the
-    share of sentences in it that hold a labelled conflict event (about 15 %: most of a general feed is quiet)."""
+    (``tests/data/news_mix/ordinary.jsonl``), repeated as often as it takes for about ``conflict_share``
+    of the sentences to hold a labelled conflict event (most of a general feed is quiet; the share stays
+    put as the article set grows); returns the texts and that share."""
     from engine.evaluation import load_articles
+
+    def sentences(text: str) -> int:
+        return text.count(". ") + text.count(".\n") + 1  # rough count, for the share only
 
     articles = [a for part in ("dev", "frozen") for a in load_articles(repo / ARTICLES / part)[0]]
     ordinary = [json.loads(line)["text"] for line in (repo / NEWS_MIX_ORDINARY).read_text().splitlines() if line.strip()]
-    texts = [a.text for a in articles] + ordinary * ordinary_weight
     event_sentences = sum(len({e["sentence"] for e in a.events}) for a in articles)
-    sentences = sum(t.count(". ") + t.count(".\n") + 1 for t in texts)  # rough count, for the share only
-    return texts, event_sentences / sentences
+    article_sentences = sum(sentences(a.text) for a in articles)
+    ordinary_sentences = sum(sentences(t) for t in ordinary)
+    weight = max(1, math.ceil((event_sentences / conflict_share - article_sentences) / ordinary_sentences))
+    texts = [a.text for a in articles] + ordinary * weight
+    return texts, event_sentences / (article_sentences + weight * ordinary_sentences)
 
 
 def _interleaved(repeats: int, runs: dict) -> dict:

@@ -115,11 +115,22 @@ class SignalDetector(SignalFlags):
         self.single_word: dict[tuple[str, str], list[tuple[str, dict]]] = {}
         self.triggers = {t.id: t for t in lexicon.triggers}
         self.order = {t.id: i for i, t in enumerate(lexicon.triggers)}
+        # a multi-word trigger is matched only in documents that hold a word its pattern requires (the
+        # Matcher tries every pattern at every token, and most patterns cannot match most texts)
+        self.anchored: dict[tuple[str, str], list[Matcher]] = {}
         for trigger in lexicon.triggers:
             pattern = _word_form_pattern(trigger.pattern) if self.degraded else trigger.pattern
             lookup = _single_word_lookup(pattern)
             if lookup is None:
-                self.matcher.add(trigger.id, [pattern])
+                anchor = _required_words(pattern)
+                if anchor is None:
+                    self.matcher.add(trigger.id, [pattern])
+                    continue
+                own = Matcher(nlp.vocab)
+                own.add(trigger.id, [pattern])
+                attr, anchor_words = anchor
+                for word in anchor_words:
+                    self.anchored.setdefault((attr, word), []).append(own)
                 continue
             attr, words, conditions = lookup
             for word in words:
@@ -173,8 +184,16 @@ class SignalDetector(SignalFlags):
                         found.append((trigger_id, tok.i, tok.i + 1))
         return found
 
+    def _pattern_matches(self, doc: Doc) -> list[tuple[str, int, int]]:
+        present = {key for tok in doc for key in (("LEMMA", tok.lemma_), ("LOWER", tok.lower_), ("ORTH", tok.text))}
+        matchers = {id(m): m for key in present for m in self.anchored.get(key, ())}
+        found = list(self.matcher(doc)) if len(self.matcher) else []
+        for matcher in matchers.values():
+            found.extend(matcher(doc))
+        return [(doc.vocab.strings[k], s, e) for k, s, e in found]
+
     def __call__(self, doc: Doc) -> Doc:
-        matches = [(doc.vocab.strings[k], s, e) for k, s, e in self.matcher(doc)] + self._single_word_matches(doc)
+        matches = self._pattern_matches(doc) + self._single_word_matches(doc)
         # analysts' triggers before generated ones, then longer and more confident matches first;
         # a token belongs to at most one trigger
         def rank(m):
@@ -934,6 +953,21 @@ def _in_quote(sent) -> bool:
     text = sent.doc.text
     before = text[text.rfind("\n", 0, sent.start_char) + 1:sent.start_char]
     return sum(before.count(q) for q in QUOTES) % 2 == 1
+
+
+def _required_words(pattern: list) -> tuple[str, frozenset[str]] | None:
+    """The words of the first token a pattern cannot do without that is given by its words
+    (LEMMA, LOWER or ORTH), if any: the pattern can only match a text holding one of them."""
+    for token in pattern:
+        if token.get("OP") not in (None, "+", "1"):
+            continue
+        for attr in ("LEMMA", "LOWER", "ORTH"):
+            value = token.get(attr)
+            if isinstance(value, str):
+                return attr, frozenset({value})
+            if isinstance(value, dict) and isinstance(value.get("IN"), list) and len(value) == 1:
+                return attr, frozenset(str(v) for v in value["IN"])
+    return None
 
 
 def _single_word_lookup(pattern: list) -> tuple[str, list[str], list[tuple[str, object]]] | None:
