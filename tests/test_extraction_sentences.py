@@ -11,6 +11,7 @@ import pytest
 from engine.ingest import Document
 
 T, F = True, False
+DATE = dt.date(2024, 11, 4)
 CASES = [
     # --- THREATEN: active, passive, negated, conditional, reported ---------------------------------
     ("Iran threatened Israel with a harsh response.", [("IRN", "THREATEN", "ISR", F, F)]),
@@ -119,9 +120,19 @@ REPORTED = {
 
 @pytest.fixture(scope="module")
 def results(extractor):
-    docs = [Document(id=f"s{i}", text=text, date=dt.date(2024, 11, 4)) for i, (text, _) in enumerate(CASES)]
+    return _rows_by_text(extractor, [text for text, _ in CASES])
+
+
+def _rows_by_text(extractor, texts: list[str]) -> dict:
+    """Each text extracted as its own document: its signal rows."""
+    docs = [Document(id=f"s{i}", text=text, date=DATE) for i, text in enumerate(texts)]
     table = extractor.extract(docs).signals
-    return {text: table[table["doc_id"] == f"s{i}"] for i, (text, _) in enumerate(CASES)}
+    return {text: table[table["doc_id"] == f"s{i}"] for i, text in enumerate(texts)}
+
+
+def _signals(extractor, text: str):
+    """The signals table of one document."""
+    return extractor.extract([Document(id="d", text=text, date=DATE)]).signals
 
 
 def test_at_least_eighty_sentences():
@@ -203,9 +214,7 @@ EXACT = [
 
 @pytest.fixture(scope="module")
 def exact_results(extractor):
-    docs = [Document(id=f"x{i}", text=text, date=dt.date(2024, 11, 4)) for i, (text, _) in enumerate(EXACT)]
-    table = extractor.extract(docs).signals
-    return {text: table[table["doc_id"] == f"x{i}"] for i, (text, _) in enumerate(EXACT)}
+    return _rows_by_text(extractor, [text for text, _ in EXACT])
 
 
 @pytest.mark.parametrize("text,expected", EXACT, ids=[c[0][:40] for c in EXACT])
@@ -217,8 +226,7 @@ def test_sentence_exactly(exact_results, text, expected):
 
 def test_threatened_act_of_another_actor_is_kept(extractor):
     """'Iran warned that Israel would attack': Israel's attack is not Iran's threat content."""
-    table = extractor.extract([Document(id="w", text="Iran warned that Israel would attack its nuclear sites.",
-                                        date=dt.date(2024, 11, 4))]).signals
+    table = _signals(extractor, "Iran warned that Israel would attack its nuclear sites.")
     rows = {(r.source, r.signal) for r in table.itertuples()}
     assert ("IRN", "THREATEN") in rows and ("ISR", "ATTACK") in rows
 
@@ -229,21 +237,20 @@ def test_quoted_threat_takes_its_speaker(extractor):
     text = ("Serbia raised the readiness of its army on Monday.\n\n"
             "\"Any provocation will be met with a decisive response. Our patience has limits,\" "
             "Serbian President Aleksandar Vucic said.")
-    table = extractor.extract([Document(id="q", text=text, date=dt.date(2024, 11, 4))]).signals
+    table = _signals(extractor, text)
     threat = table[(table["signal"] == "THREATEN") & (table["sent_index"] == 1)]
     assert list(threat["source"]) == ["SRBGOV"], table[["sent_index", "source", "signal", "trigger"]]
 
 
 def test_headline_threatens_is_a_threat(extractor):
-    table = extractor.extract([Document(id="h", text="North Korea threatens 'overwhelming' response as U.S. carrier docks",
-                                        date=dt.date(2024, 11, 4))]).signals
+    table = _signals(extractor, "North Korea threatens 'overwhelming' response as U.S. carrier docks")
     assert ("PRK", "THREATEN") in {(r.source, r.signal) for r in table.itertuples()}
 
 
 def test_both_sides_are_the_two_parties_named_before(extractor):
     text = ("India and Pakistan exchanged fire across the Line of Control on Monday. "
             "The United States called on both sides to show restraint.")
-    table = extractor.extract([Document(id="b", text=text, date=dt.date(2024, 11, 4))]).signals
+    table = _signals(extractor, text)
     demands = {(r.source, r.target) for r in table.itertuples() if r.signal == "DEMAND"}
     assert demands == {("USA", "IND"), ("USA", "PAK")}
 
@@ -251,7 +258,7 @@ def test_both_sides_are_the_two_parties_named_before(extractor):
 def test_unattributed_ceasefire_is_the_documents_pair(extractor):
     text = ("Armenian and Azerbaijani troops clashed on the border. Azerbaijan shelled Armenian positions again "
             "on Tuesday.\n\nA ceasefire brokered in 2022 has largely held until now.")
-    table = extractor.extract([Document(id="c", text=text, date=dt.date(2024, 11, 4))]).signals
+    table = _signals(extractor, text)
     truce = table[(table["signal"] == "DEESCALATE") & (table["sent_index"] == 2)]
     assert {(r.source, r.target) for r in truce.itertuples()} == {("AZE", "ARM"), ("ARM", "AZE")}
     assert set(truce["source_basis"]) == {"document-pair"}
@@ -261,7 +268,7 @@ def test_description_is_not_its_own_clause_subject(extractor):
     """'China announced drills around the island': the island is Taiwan, and the drills are China's
     although 'announce' is also a verb of saying."""
     text = "Taiwan reported more Chinese warships on Monday. China announced large drills around the island."
-    table = extractor.extract([Document(id="i", text=text, date=dt.date(2024, 11, 4))]).signals
+    table = _signals(extractor, text)
     drills = table[table["trigger"] == "drills"]
     assert {(r.source, r.target) for r in drills.itertuples()} == {("CHN", "TWN")}
 
@@ -269,7 +276,7 @@ def test_description_is_not_its_own_clause_subject(extractor):
 def test_attack_from_a_country_is_its_armed_group(extractor):
     text = ("Hezbollah fired rockets at northern Israel on Monday.\n\n"
             "Israel says six of its soldiers have died in attacks from Lebanon since October.")
-    table = extractor.extract([Document(id="l", text=text, date=dt.date(2024, 11, 4))]).signals
+    table = _signals(extractor, text)
     attacks = table[(table["sent_index"] == 1) & (table["signal"] == "ATTACK")]
     assert ("LBNHEZ", "launch-point") in {(r.source, r.source_basis) for r in attacks.itertuples()}
 
@@ -279,7 +286,7 @@ def test_dated_event_noun_is_the_event_of_that_date(extractor):
     text = ("Hamas fighters attacked Israeli towns on Oct. 7, 2023.\n\n"
             "Israel struck Gaza City on Monday.\n\n"
             "Hostages taken during the Oct. 7 attack remain in Gaza.")
-    table = extractor.extract([Document(id="o", text=text, date=dt.date(2024, 11, 4))]).signals
+    table = _signals(extractor, text)
     told = table[(table["sent_index"] == 2) & (table["signal"] == "ATTACK")]
     assert {(r.source, r.target) for r in told.itertuples()} <= {("PSEHAM", "ISR")}
 
@@ -289,10 +296,9 @@ def test_office_holders_by_name_and_ambiguous_offices(extractor):
     state named before it, not Britain's; 'Kim Jong Un' does not make 'UN' North Korean."""
     text = ("Pakistan's army said on Monday that Indian troops had fired across the Working Boundary.\n\n"
             "The Foreign Office summoned India's charge d'affaires, and Zelensky and the UN urged restraint.")
-    table = extractor.extract([Document(id="p", text=text, date=dt.date(2024, 11, 4))]).signals
+    table = _signals(extractor, text)
     demands = table[(table["sent_index"] == 1) & (table["signal"] == "DEMAND")]
     assert "GBRGOV" not in set(demands["source"])
     assert {"PAKGOV", "UKRGOV", "IGOUNO"} & set(demands["source"])
-    kim = extractor.extract([Document(id="k", text="Kim Jong Un warned the UN on Monday.",
-                                      date=dt.date(2024, 11, 4))]).signals
+    kim = _signals(extractor, "Kim Jong Un warned the UN on Monday.")
     assert ("PRKGOV", "IGOUNO") in {(r.source, r.target) for r in kim.itertuples()}

@@ -266,7 +266,7 @@ class SignalDetector(SignalFlags):
                     g.lemma_.lower() in self.agreement_nouns for g in c.subtree if g.dep_ == "pobj")
                 for c in head.children):
             return []  # "withdrew from the nuclear deal": leaving an agreement de-escalates nothing
-        if any(self._thing_name(t) for t in (head,)):
+        if self._thing_name(head):
             return []  # "prisoners of war", "war crimes": a thing named after an event, not the event
         if signal == "DEESCALATE" and head.lemma_.lower() == "meet" and any(c.dep_ == "auxpass" for c in head.children):
             return []  # "would be met with a firm response": the threat idiom, not a meeting
