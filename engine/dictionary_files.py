@@ -236,10 +236,17 @@ class ContextWords(Strict):
     endangered_things: Words | None = None
     interception_verbs: Words | None = None
     intercepted_weapons: Words | None = None
+    lemma_corrections: dict[str, str] | None = None  # word form -> lemma, where the small model errs
 
     @field_validator("*", mode="before")
     @classmethod
     def _lists(cls, value, info):
+        if info.field_name == "lemma_corrections":
+            if value is not None and not (isinstance(value, dict) and all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in value.items())):
+                raise ValueError("lemma_corrections must map a word form to its lemma, e.g. "
+                                 "lemma_corrections: {staged: stage}")
+            return value
         if info.field_name == "target_prepositions":
             if value is not None and not isinstance(value, dict):
                 raise ValueError("target_prepositions must map a signal type to a list of words, e.g. "

@@ -209,6 +209,13 @@ EXACT = [
     ("Russia has launched hundreds of drones at Ukrainian cities.", {("RUS", "ATTACK", "UKR", F, F)}),
     ("Japan conveyed its concern to China through diplomatic channels.", {("JPN", "DEMAND", "CHN", F, F)}),
     ("Iran and Saudi Arabia held talks in Baghdad.", {("IRN", "DEESCALATE", "SAU", F, F), ("SAU", "DEESCALATE", "IRN", F, F)}),
+    # allies acting together do not act on each other; "staged" is not the lemma "stag"
+    ("South Korea and the United States staged a joint air drill on Monday.",
+     {("KOR", "MOBILIZE", "", F, F), ("USA", "MOBILIZE", "", F, F)}),
+    ("Hezbollah and Israel have traded fire almost daily.", {("LBNHEZ", "ATTACK", "ISR", F, F),
+                                                             ("ISR", "ATTACK", "LBNHEZ", F, F)}),
+    ("Armenia and Azerbaijan fought two wars over the region.", {("ARM", "ATTACK", "AZE", F, F),
+                                                                 ("AZE", "ATTACK", "ARM", F, F)}),
 ]
 
 
@@ -302,3 +309,19 @@ def test_office_holders_by_name_and_ambiguous_offices(extractor):
     assert {"PAKGOV", "UKRGOV", "IGOUNO"} & set(demands["source"])
     kim = _signals(extractor, "Kim Jong Un warned the UN on Monday.")
     assert ("PRKGOV", "IGOUNO") in {(r.source, r.target) for r in kim.itertuples()}
+
+
+def test_the_north_and_the_south_are_the_korean_states_the_story_names(extractor):
+    """Wire copy says "North Korea" once and "the North" after; "to the North" is territory."""
+    text = ("North Korea fired two missiles on Monday, South Korea's military said.\n\n"
+            "In February, Seoul and Washington staged a joint air drill, which the North condemned as a rehearsal "
+            "for invasion. The North's army accused the South of a grave provocation. "
+            "Its soldiers withdrew to the North after warning shots.")
+    table = _signals(extractor, text)
+    condemned = {(r.source, r.target) for r in table.itertuples() if r.trigger == "condemned"}
+    assert condemned == {("PRK", "KOR"), ("PRK", "USA")}
+    accused = {(r.source, r.target) for r in table.itertuples() if r.trigger == "accused"}
+    assert {(a[:3], b[:3]) for a, b in accused} == {("PRK", "KOR")}
+    doc = extractor.language(text)
+    assert [(m.code, m.via) for m in doc._.actor_mentions if m.text == "North"] == [
+        ("PRK", "reference"), ("PRK", "reference"), ("PRK", "place")]

@@ -37,6 +37,8 @@ STATE_NOUNS = frozenset({"country", "kingdom", "republic", "island", "emirate", 
 # "both sides", "the two countries", "both governments": the two parties the document is about
 PAIR_NOUNS = frozenset({"sides", "countries", "governments", "parties", "neighbours", "neighbors", "nations",
                         "capitals", "militaries", "armies", "states", "rivals", "adversaries", "foes"})
+# "the North", "the South": the short name of a state whose name begins with the word (North Korea)
+COMPASS_SHORT_NAMES = frozenset({"North", "South"})
 # how far back (in sentences) "both sides" looks for its two parties
 PAIR_WINDOW = 6
 DETERMINERS = frozenset({"the", "this", "these", "those", "its", "their", "his", "her"})
@@ -295,6 +297,13 @@ class ActorResolver:
                 found = _not_own_subject(tok, recent.get("group", []))
             elif lower in STATE_NOUNS and tok.pos_ == "NOUN" and _has_determiner(tok, ("the",)):
                 found = _not_own_subject(tok, recent.get("state", []))
+            elif tok.text in COMPASS_SHORT_NAMES and _compass_short_name(tok):
+                found = self._compass_state(tok.text, mentions)
+                if found is not None and self._as_place(tok, found).via == "place":
+                    ref = ActorMention(found.code, tok.i, tok.i + 1, tok.i, tok.text, "place")
+                    added.append(ref)
+                    taken.add(tok.i)
+                    continue
             elif lower in PAIR_NOUNS and _names_a_pair(tok):
                 for party in self._two_parties(tok, seen, sent_of):
                     ref = ActorMention(party.code, tok.i, tok.i + 1, tok.i, tok.text, "reference", sent_of[party.head])
@@ -311,6 +320,24 @@ class ActorResolver:
                 seen.append(ref)
                 taken.add(tok.i)
         return sorted(mentions + added, key=lambda m: (m.start, m.head))
+
+    def _compass_state(self, word: str, mentions: list[ActorMention]) -> ActorMention | None:
+        """'the North' in a story that names North Korea: that state (the latest such mention, in the
+        headline or anywhere else, since wire copy says "North Korea" once and "the North" after)."""
+        prefix = word.lower() + " "
+        for m in reversed(mentions):
+            if m.text.lower().startswith(prefix) and m.via != "place" and self.kind(m.code) != "group":
+                state = self.state_of(m.code)
+                return ActorMention(state, m.start, m.end, m.head, m.text, m.via) if state else None
+        return None
+
+    @staticmethod
+    def _as_place(tok: Token, found: ActorMention) -> ActorMention:
+        """'withdrew to the North', 'fired into the South': there the short name is territory."""
+        if tok.dep_ == "pobj" and tok.head.lower_ in ("to", "into", "in", "inside", "from", "toward", "towards",
+                                                       "across", "near", "within"):
+            return ActorMention(found.code, found.start, found.end, found.head, found.text, "place")
+        return found
 
     def _two_parties(self, tok: Token, seen: list[ActorMention], sent_of: list[int]) -> list[ActorMention]:
         """The two units named most often in the last sentences (the latest mention of each), leaving out
@@ -395,6 +422,14 @@ def _not_own_subject(tok: Token, candidates: list[ActorMention]) -> ActorMention
         if m.head not in subjects:
             return m
     return None
+
+
+def _compass_short_name(tok: Token) -> bool:
+    """'the North' / 'the South's military', not 'the North Atlantic' or 'the south of the country'."""
+    doc = tok.doc
+    after = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
+    return tok.i > 0 and doc[tok.i - 1].lower_ == "the" and (
+        after is None or after.pos_ not in ("PROPN", "NOUN", "ADJ") or after.tag_ == "POS")
 
 
 def _names_a_pair(tok: Token) -> bool:

@@ -109,6 +109,11 @@ class SignalDetector(SignalFlags):
         # Without a tagger and parser (--degraded: spacy.blank) there are no lemmas, parts of speech or
         # dependencies: patterns match word forms, and actors come from the nearest-actor fallback only.
         self.degraded = not any(name in nlp.pipe_names for name in ("tagger", "parser", "morphologizer"))
+        corrections = lexicon.context.get("lemma_corrections") or {}
+        if corrections and "attribute_ruler" in nlp.pipe_names:
+            nlp.get_pipe("attribute_ruler").add_patterns(
+                [{"patterns": [[{"LOWER": form.lower()}]], "attrs": {"LEMMA": lemma.lower()}}
+                 for form, lemma in corrections.items()])
         self.matcher = Matcher(nlp.vocab)
         # one-word triggers are looked up by lemma or word instead of going through the Matcher, which tries
         # every pattern at every token (the CAMEO lexicon alone has dozens): same matches, a fraction of the time
@@ -579,8 +584,9 @@ class SignalDetector(SignalFlags):
                 c.dep_ == "prep" and c.lower_ == "between" for c in head.children):
             source = target  # "talks between Baghdad and Washington": both sides act
             target = NONE
-        if not target and len(source.codes) >= 2:
+        if not target and len(source.codes) >= 2 and self._mutual(head, signal):
             # "Iraq and the United States held talks": a reciprocal event, coded in both directions
+            # (but "South Korea and the United States staged drills": allies acting together, no target)
             pairs = [(a, b) for a in source.codes for b in source.codes if a != b]
             return [self._signal(trigger, span, sent, sent_index, a, b, source, source, signal, cameo, pattern_id,
                                  negated, hypothetical, status, reported_by, location, date, confidence)
@@ -602,6 +608,14 @@ class SignalDetector(SignalFlags):
                     for s in list(out) if s.source and s.target]
         unique = {(s.source, s.target): s for s in out}
         return list(unique.values())
+
+    def _mutual(self, head: Token, signal: str) -> bool:
+        """An event two subjects do to each other: talks, truces, clashes, "fought each other"."""
+        return signal in ("DEESCALATE", "DEMAND") or head.lemma_.lower() in self.reciprocal or (
+            head.dep_ == "dobj" and head.head.lemma_.lower() in self.reciprocal) or (  # "traded fire"
+            head.lemma_.lower() in ("fight", "battle")) or any(
+            t.lower_ in ("each", "one") and t.nbor(1).lower_ in ("other", "another")
+            for t in head.sent if t.i + 1 < len(t.doc))
 
     @staticmethod
     def _signal(trigger, span, sent, sent_index, src, tgt, source, target, signal, cameo, pattern_id, negated,
@@ -658,7 +672,13 @@ class SignalDetector(SignalFlags):
             if quoted:
                 return _Actors(quoted.codes, quoted.text, True, first_person=True)
         if tok.tag_ in ("WDT", "WP") and tok.head.dep_ == "relcl":
-            return self._actors_of(tok.head.head, speaker, depth + 1)
+            antecedent = tok.head.head
+            found = self._actors_of(antecedent, speaker, depth + 1)
+            if not found and antecedent.dep_ == "dobj" and tok.dep_ == "dobj":
+                # "staged a joint drill, which the North condemned": the drill is of those who staged it
+                subject = next((c for c in antecedent.head.children if c.dep_ == "nsubj"), None)
+                found = self._actors_of(subject, speaker, depth + 1) if subject is not None else NONE
+            return found
         # "an official from an Iraqi militia", "Iraqi soil", "Israel's leaders"
         for child in tok.children:
             if child.dep_ in ("compound", "amod", "nmod", "poss"):
