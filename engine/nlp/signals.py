@@ -402,6 +402,7 @@ class SignalDetector(SignalFlags):
         passive = head.pos_ in VERBAL and any(c.dep_ in ("nsubjpass", "auxpass") for c in head.children)
         if not source and not source.unnamed and not passive:  # before a passive verb stands what was hit
             before = [m for m in mentions if m.end <= span.start and m.via != "place"
+                      and not _where(span.doc[m.head])
                       and self.actors.unit_of(m.code) not in units(target.codes)]
             if before:
                 source = _Actors([before[-1].code], before[-1].text, True, basis="nearest")
@@ -964,6 +965,20 @@ TOKEN_ATTRS = {"POS": "pos_", "TAG": "tag_", "DEP": "dep_", "LEMMA": "lemma_", "
 
 
 QUOTES = ('"', "“", "”")
+
+
+# a name after one of these says where something happened, not who took part ("a news conference in
+# Kyiv", "carrying crude to Singapore", "the Bahrain-based 5th Fleet")
+WHERE_PREPOSITIONS = frozenset({"in", "at", "to", "into", "near", "off", "across", "inside", "outside",
+                                "toward", "towards", "from", "via", "through", "within"})
+
+
+def _where(tok: Token) -> bool:
+    """The name (or the demonym of a noun) stands for a place: the object of a preposition of place,
+    or the first part of "Bahrain-based"."""
+    if tok.i + 2 < len(tok.doc) and tok.nbor(1).text == "-" and tok.nbor(2).lower_ == "based":
+        return True
+    return tok.dep_ == "pobj" and tok.head.lower_ in WHERE_PREPOSITIONS
 
 
 def _in_quote(sent) -> bool:
