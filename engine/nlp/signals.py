@@ -309,6 +309,8 @@ class SignalDetector(SignalFlags):
         for tok in span:
             if not target and tok != head:
                 target = self._target(tok, trigger.signal, speaker)  # "vowed to retaliate against Israel"
+        if not target and signal in ("DEMAND", "THREATEN"):
+            target = self._summarised_act(head, speaker)
         if not target and signal in ("THREATEN", "DEMAND"):
             for child in head.children:  # "threatened to strike Tel Aviv": the target of the threatened act
                 if child.dep_ in ("xcomp", "ccomp") and child.pos_ in VERBAL and not target:
@@ -882,6 +884,19 @@ class SignalDetector(SignalFlags):
                             if found:
                                 return found
         return self._target_by_surface(head, preps, speaker)
+
+    def _summarised_act(self, head: Token, speaker: _Actors) -> _Actors:
+        """'The United States stationed missiles in Luzon, a move Beijing condemned': the one whose act the
+        appended noun sums up (the subject of the clause before the comma) is the target."""
+        if head.dep_ != "relcl" or any(c.dep_ in ("dobj", "nsubjpass") for c in head.children):
+            return NONE
+        summary = head.head
+        before = summary.left_edge.i - 1
+        if summary.dep_ not in ("npadvmod", "appos", "dobj") or before < 0 or summary.doc[before].text != "," \
+                or summary._.actor_codes or summary.head.pos_ not in VERBAL:
+            return NONE
+        subject = next((c for c in summary.head.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        return self._actors_of(subject, speaker) if subject is not None else NONE
 
     def _across_border(self, tok: Token, speaker: _Actors) -> _Actors:
         """'to its southern border with Ukraine': the country on the other side of a border."""
