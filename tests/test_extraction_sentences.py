@@ -215,7 +215,7 @@ EXACT = [
     ("Hezbollah and Israel have traded fire almost daily.", {("LBNHEZ", "ATTACK", "ISR", F, F),
                                                              ("ISR", "ATTACK", "LBNHEZ", F, F)}),
     # a noun summing up the clause before it: its subject is the target
-    ("The United States stationed missiles in Luzon last year, a move Beijing condemned as destabilizing.",
+    ("The United States stationed a missile system in northern Luzon, a move Beijing condemned as destabilizing.",
      {("USA", "MOBILIZE", "PHL", F, F), ("CHN", "DEMAND", "USA", F, F)}),
     ("Lukashenko said he was ready to sit down and talk about reopening the border, an offer Warsaw rejected.",
      {("BLRGOV", "DEESCALATE", "POL", F, F), ("POL", "DEMAND", "BLRGOV", F, F)}),
