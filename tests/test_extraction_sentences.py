@@ -214,6 +214,9 @@ EXACT = [
      {("KOR", "MOBILIZE", "", F, F), ("USA", "MOBILIZE", "", F, F)}),
     ("Hezbollah and Israel have traded fire almost daily.", {("LBNHEZ", "ATTACK", "ISR", F, F),
                                                              ("ISR", "ATTACK", "LBNHEZ", F, F)}),
+    # a headline's "Name: ..." names the speaker
+    ("Zelensky: Russia will get an answer every time it hits the ports",
+     {("UKRGOV", "THREATEN", "RUS", F, F), ("RUS", "ATTACK", "", F, F)}),
     # a noun summing up the clause before it: its subject is the target
     ("The United States stationed a missile system in northern Luzon, a move Beijing condemned as destabilizing.",
      {("USA", "MOBILIZE", "PHL", F, F), ("CHN", "DEMAND", "USA", F, F)}),

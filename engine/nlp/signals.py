@@ -83,6 +83,7 @@ class _Actors:
     place: bool = False  # a city or region: a target or a launch point, never a source
     basis: str = "parse"  # how it was found: parse | reference | speaker | launch-point | nearest | counterpart | document-pair | earlier-event
     antecedent: int = -1  # sentence index the actor was taken from, when another sentence
+    headline: bool = False  # a speaker named before a headline's colon ("Zelensky: ..."): "it" is not theirs
 
     @property
     def guessed(self) -> bool:
@@ -649,7 +650,7 @@ class SignalDetector(SignalFlags):
 
     def _actors_single(self, tok: Token, speaker: _Actors | None, depth: int) -> _Actors:
         if (tok.lower_ in SPEAKER_PRONOUNS and tok.dep_ in ("nsubj", "nsubjpass", "poss") and speaker
-                and speaker.codes):
+                and speaker.codes and not speaker.headline):
             # "The army said its jets had struck ...": the speaker's own pronoun
             return _Actors(speaker.codes, tok.text, True)
         if tok.lower_ in PLURAL_PRONOUNS:
@@ -963,6 +964,14 @@ class SignalDetector(SignalFlags):
                             return found
                         words = [t.text for t in subj.subtree]
                         return _Actors([], " ".join(words))
+        colon = next((t for t in sent[:HEADLINE_SPEAKER_TOKENS] if t.text == ":"), None)
+        if colon is not None and colon.i < head.i:
+            # a headline's "Zelensky: Russia will get an answer": the name before the colon speaks
+            named = [t for t in sent.doc[sent.start:colon.i] if t._.actor_codes]
+            if named:
+                found = self._actors_of(named[-1])
+                # its "it" is not the speaker's own ("Zelensky: Russia will get an answer every time it hits")
+                return _Actors(found.codes, found.text, headline=True)
         for tok in sent:
             if tok.lower_ == "according" and tok.i + 1 < len(tok.doc) and tok.doc[tok.i + 1].lower_ == "to":
                 for pobj in tok.doc[tok.i + 1].children:
@@ -980,6 +989,8 @@ TOKEN_ATTRS = {"POS": "pos_", "TAG": "tag_", "DEP": "dep_", "LEMMA": "lemma_", "
 
 
 QUOTES = ('"', "“", "”")
+# "Zelensky: ...", "Iran's foreign minister: ...": a speaker named before a colon this close to the start
+HEADLINE_SPEAKER_TOKENS = 6
 
 
 # a name after one of these says where something happened, not who took part ("a news conference in
