@@ -45,6 +45,7 @@ DETERMINERS = frozenset({"the", "this", "these", "those", "its", "their", "his",
 THIRD_PERSON = {"it": "any", "its": "any", "they": "plural", "them": "plural", "their": "plural",
                 "he": "person", "him": "person", "his": "person", "she": "person", "her": "person"}
 SUBJECT_DEPS = ("nsubj", "nsubjpass")
+MINOR_CLAUSES = ("relcl", "acl", "advcl")
 # a dateline ends with a dash within its paragraph's first tokens: "BAGHDAD, Nov 14 (Reuters) -"
 DATELINE_DASHES = frozenset({"-", "--", "—", "–"})
 DATELINE_TOKENS = 12
@@ -373,6 +374,12 @@ class ActorResolver:
                 return next((m for m in reversed(before) if m.start <= last_person < m.end or m.head == last_person),
                             None)
         subjects = [m for m in before if tok.doc[m.head].dep_ in SUBJECT_DEPS]
+        # the subject of a relative or adverbial clause ("lines, which Pyongyang cut in 2023") is less
+        # likely meant than the subject of a main clause
+        main = [m for m in subjects if tok.doc[m.head].head.dep_ not in MINOR_CLAUSES
+                or tok.doc[m.head].head.left_edge.i <= tok.i <= tok.doc[m.head].head.right_edge.i]
+        if main:
+            return main[-1]
         if subjects:
             return subjects[-1]
         return before[-1] if before and sent_of[before[-1].head] >= here - 1 else None

@@ -316,6 +316,9 @@ class SignalDetector(SignalFlags):
             for child in head.children:  # "threatened to strike Tel Aviv": the target of the threatened act
                 if child.dep_ in ("xcomp", "ccomp") and child.pos_ in VERBAL and not target:
                     target = self._target(child, "ATTACK" if signal == "THREATEN" else signal, speaker)
+        if signal == "THREATEN" and head.pos_ in VERBAL and head.lemma_.lower() in self.threat_verbs and not target \
+                and any(c.dep_ == "dobj" and c.lemma_.lower() in self.endangered for c in head.children):
+            return []  # "threatens peace on the peninsula", "the ability to threaten shipping": no one is threatened
         here = sent_index.get(sent.start, 0)
         if source and not target and signal in ("ATTACK", "MOBILIZE", "THREATEN") and head.pos_ in VERBAL:
             # "Israeli troops massed on the Lebanese border. They are expected to invade."
@@ -353,9 +356,6 @@ class SignalDetector(SignalFlags):
             said_by = speaker if speaker.codes else (self._quote_speaker(head) if _in_quote(sent) else NONE)
             if said_by.codes:
                 source = _Actors(said_by.codes, said_by.text, basis="speaker")
-        if signal == "THREATEN" and head.pos_ in VERBAL and head.lemma_.lower() in self.threat_verbs and not target \
-                and any(c.dep_ == "dobj" and c.lemma_.lower() in self.endangered for c in head.children):
-            return []  # "threatens peace on the peninsula", "the ability to threaten shipping": no one is threatened
         if signal == "ATTACK" and not source and not source.unnamed:
             source = self._from_launch_point(head, previous)  # "six soldiers died in attacks from Lebanon"
         if not source or not target:
