@@ -214,6 +214,18 @@ EXACT = [
      {("KOR", "MOBILIZE", "", F, F), ("USA", "MOBILIZE", "", F, F)}),
     ("Hezbollah and Israel have traded fire almost daily.", {("LBNHEZ", "ATTACK", "ISR", F, F),
                                                              ("ISR", "ATTACK", "LBNHEZ", F, F)}),
+    # phrasings of batch i (dev half)
+    ("Israel and Iran traded warnings on Monday.", {("ISR", "THREATEN", "IRN", F, F), ("IRN", "THREATEN", "ISR", F, F)}),
+    ("Somalia's president has vowed to lead the fight against al-Shabaab.", {("SOMGOV", "THREATEN", "SOMREB", F, F)}),
+    ("Oman's foreign minister spoke by telephone on Tuesday with the Houthis' chief negotiator.",
+     {("OMNGOV", "DEESCALATE", "YEMHTH", F, F)}),
+    ("Presidents Nicolás Maduro and Irfaan Ali pledged, at a summit in St Vincent, not to use force against each other.",
+     {("VENGOV", "DEESCALATE", "GUYGOV", F, F), ("GUYGOV", "DEESCALATE", "VENGOV", F, F)}),
+    ("The Houthis said they had fired two missiles at the Malta-flagged bulk carrier Kestrel Bay.",
+     {("YEMHTH", "ATTACK", "MLT", F, F)}),
+    ("Iran responded with hundreds of ballistic missiles fired at Israeli cities.", {("IRN", "ATTACK", "ISR", F, F)}),
+    ("U.S. Africa Command said it conducted an airstrike against al Shabaab.", {("USAMIL", "ATTACK", "SOMREB", F, F)}),
+    ("The minister has met with a delegation from Qatar.", {("", "DEESCALATE", "QAT", F, F)}),
     # a headline's "Name: ..." names the speaker
     ("Zelensky: Russia will get an answer every time it hits the ports",
      {("UKRGOV", "THREATEN", "RUS", F, F), ("RUS", "ATTACK", "", F, F)}),
@@ -333,3 +345,19 @@ def test_the_north_and_the_south_are_the_korean_states_the_story_names(extractor
     doc = extractor.language(text)
     assert [(m.code, m.via) for m in doc._.actor_mentions if m.text == "North"] == [
         ("PRK", "reference"), ("PRK", "reference"), ("PRK", "place")]
+
+
+def test_a_role_takes_the_state_named_before_it_in_its_sentence(extractor):
+    """A syndicated story: Kenyan troops in the local intro, then "Somalia's information ministry said
+    the army ..." is Somalia's army, not the last army named."""
+    text = ("Kenyan troops were put on high alert on Monday.\n\n"
+            "Somalia's information ministry said the army had killed more than 40 militants in a counter-attack.")
+    table = _signals(extractor, text)
+    killed = table[table["trigger"] == "killed"]
+    assert list(killed["source"]) == ["SOMMIL"]
+
+
+def test_a_pledge_of_restraint_is_not_negated(extractor):
+    table = _signals(extractor, 'Lebanon\'s prime minister said his country "does not want escalation".')
+    rows = {(r.source, r.signal, bool(r.negated)) for r in table.itertuples()}
+    assert rows == {("LBNGOV", "DEESCALATE", False)}

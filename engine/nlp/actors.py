@@ -20,6 +20,7 @@ finds that the dictionary does not know are listed as unknown actors instead of 
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from spacy.language import Language
@@ -111,7 +112,7 @@ class ActorResolver:
 
     def __call__(self, doc: Doc) -> Doc:
         vocab = doc.vocab
-        named = [Span(doc, s, e, label=vocab.strings[k]) for k, s, e in self.names(doc) + self.exact(doc)]
+        named = [Span(doc, s, e, label=vocab.strings[k]) for k, s, e in self._name_matches(doc)]
         # a place counts only written as a name ("Basra", not "basra"), and a name wins over a place
         named += [Span(doc, s, e, label=vocab.strings[k]) for k, s, e in self.places(doc)
                   if doc[s].is_title or doc[s].is_upper]
@@ -164,6 +165,18 @@ class ActorResolver:
             and any(ch.isupper() for ch in ent.text)
         ]
         return doc
+
+    def _name_matches(self, doc: Doc) -> list[tuple[int, int, int]]:
+        """Dictionary names in the text, also where the text writes them with accents the dictionary
+        does not have ("Nicolás Maduro", "Petró"): matched on a copy without diacritics, same tokens."""
+        matches = self.names(doc) + self.exact(doc)
+        if doc.text.isascii():
+            return matches
+        words = [_without_diacritics(t.text) for t in doc]
+        if all(w == t.text for w, t in zip(words, doc)):
+            return matches
+        plain = Doc(doc.vocab, words=words, spaces=[bool(t.whitespace_) for t in doc])
+        return matches + self.names(plain) + self.exact(plain)
 
     def _role_after(self, doc: Doc, span: Span, role_at: dict[int, Span], covered: set[int]) -> Span | None:
         """A role noun right after a country/demonym, allowing adjectives and coordinated countries."""
@@ -228,6 +241,16 @@ class ActorResolver:
             return None
         if role_code == "CVL" or not _has_determiner(role.root):
             return None
+        sentence_start = role.sent.start
+        for m in reversed(earlier):
+            # "Somalia's information ministry said the army ...": a state named earlier in the same sentence
+            if m.start < sentence_start:
+                break
+            state = self.state_of(m.code)
+            code = self.dictionary.role_code(state, role_code) if state else ""
+            if code and self.dictionary.get(code):
+                return ActorMention(code, role.start, role.end, role.root.i, role.text, "anaphora",
+                                    _sent_of(role.doc, m.head))
         for m in reversed(earlier):  # "the army" after "the Israeli military": the same organ
             actor = self.dictionary.get(m.code)
             if actor and actor.role == role_code and self.kind(m.code) == "organ":
@@ -429,6 +452,11 @@ def _not_own_subject(tok: Token, candidates: list[ActorMention]) -> ActorMention
         if m.head not in subjects:
             return m
     return None
+
+
+def _without_diacritics(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)) or text
 
 
 def _compass_short_name(tok: Token) -> bool:

@@ -683,6 +683,12 @@ class SignalDetector(SignalFlags):
                 subject = next((c for c in antecedent.head.children if c.dep_ == "nsubj"), None)
                 found = self._actors_of(subject, speaker, depth + 1) if subject is not None else NONE
             return found
+        for child in tok.children:
+            if child.dep_ in ("amod", "compound") and child.lower_ in ("flagged", "-flagged"):
+                # "the Malta-flagged bulk carrier": a ship is its flag state's
+                for flag in child.children:
+                    if flag._.actor_codes:
+                        return self._actors_of(flag, speaker, depth + 1)
         # "an official from an Iraqi militia", "Iraqi soil", "Israel's leaders"
         for child in tok.children:
             if child.dep_ in ("compound", "amod", "nmod", "poss"):
@@ -801,6 +807,18 @@ class SignalDetector(SignalFlags):
             return self._source(head.head, speaker)  # "U.S. warnings and calls": calls share the source
         if head.pos_ in NOMINAL:
             return NONE
+        if head.dep_ == "acl" and head.tag_ == "VBN":
+            # "Iran responded with hundreds of missiles fired at Israeli cities": who fired them is who
+            # used them
+            weapon = head.head
+            while weapon.dep_ == "pobj" and weapon.head.lower_ == "of" and weapon.head.head.pos_ in NOMINAL:
+                weapon = weapon.head.head
+            user = weapon.head.head if weapon.dep_ == "pobj" and weapon.head.lower_ == "with" else (
+                weapon.head if weapon.dep_ == "dobj" else None)
+            if user is not None and user.pos_ in VERBAL:
+                subject = next((c for c in user.children if c.dep_ == "nsubj"), None)
+                if subject is not None:
+                    return self._actors_of(subject, speaker)
         return self._governing_source(head, speaker)
 
     def _governing_source(self, head: Token, speaker: _Actors) -> _Actors:
