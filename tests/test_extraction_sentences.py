@@ -227,6 +227,7 @@ EXACT = [
     ("U.S. Africa Command said it conducted an airstrike against al Shabaab.", {("USAMIL", "ATTACK", "SOMREB", F, F)}),
     ("The minister has met with a delegation from Qatar.", {("", "DEESCALATE", "QAT", F, F)}),
     # a headline's "Name: ..." names the speaker
+    ("DR Congo: M23 accuses Kinshasa of wrecking the Doha truce", {("CODMTM", "DEMAND", "COD", F, F)}),
     ("Zelensky: Russia will get an answer every time it hits the ports",
      {("UKRGOV", "THREATEN", "RUS", F, F), ("RUS", "ATTACK", "", F, F)}),
     # a noun summing up the clause before it: its subject is the target

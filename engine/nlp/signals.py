@@ -598,9 +598,12 @@ class SignalDetector(SignalFlags):
         out = []
         for src in (source.codes or [""])[:MAX_PAIRS_PER_EVENT]:
             for tgt in (target.codes or [""])[:MAX_PAIRS_PER_EVENT]:
-                if tgt and (tgt == src or self.actors.country_of(src) == tgt
-                            or self.actors.unit_of(src) == self.actors.unit_of(tgt)):
-                    tgt = ""  # a state acting on its own country or its own organs is not a dyad
+                home = self.actors.country_of(src) == tgt and (
+                    target.place or target.guessed or target.basis == "earlier-event")
+                if tgt and (tgt == src or home or self.actors.unit_of(src) == self.actors.unit_of(tgt)):
+                    tgt = ""  # a state acting on its own country or its own organs is not a dyad, nor an armed
+                    # group on its home ground ("a Houthi missile struck a ship off the Yemeni port"); an armed
+                    # group acting on its own state named as such is ("M23 accused Kinshasa")
                 out.append(self._signal(trigger, span, sent, sent_index, src, tgt, source, target, signal, cameo,
                                         pattern_id, negated, hypothetical, status, reported_by, location, date,
                                         confidence))
@@ -986,7 +989,8 @@ class SignalDetector(SignalFlags):
         if colon is not None and colon.i < head.i:
             # a headline's "Zelensky: Russia will get an answer": the name before the colon speaks
             named = [t for t in sent.doc[sent.start:colon.i] if t._.actor_codes]
-            if named:
+            # ("DR Congo: M23 accuses ...": a country before the colon says where, not who speaks)
+            if named and not all(self.actors.is_state(c) for c in named[-1]._.actor_codes):
                 found = self._actors_of(named[-1])
                 # its "it" is not the speaker's own ("Zelensky: Russia will get an answer every time it hits")
                 return _Actors(found.codes, found.text, headline=True)
