@@ -362,3 +362,13 @@ def test_a_pledge_of_restraint_is_not_negated(extractor):
     table = _signals(extractor, 'Lebanon\'s prime minister said his country "does not want escalation".')
     rows = {(r.source, r.signal, bool(r.negated)) for r in table.itertuples()}
     assert rows == {("LBNGOV", "DEESCALATE", False)}
+
+
+def test_a_military_title_does_not_end_the_sentence(extractor):
+    """ "Maj. Gen. Sylvain Ekenge, dismissed ..." was split after "Maj." and "Col." the same way."""
+    text = ("Fighting flared in North Kordofan on Monday.\n\n"
+            "Col. Ali Hassan, a Sudanese army spokesman, said RSF fighters attacked the army's positions near El Obeid.")
+    result = next(extractor.iter_signals([Document("titles", text, None)]))
+    assert len(result.sentences) == 2
+    attacks = {(s.source, s.target) for s in result.signals if s.signal == "ATTACK" and s.sent_index == 1}
+    assert ("SDNRSF", "SDNMIL") in attacks

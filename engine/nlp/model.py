@@ -23,6 +23,22 @@ INSTALL_HINT = (
 )
 
 
+# Military and civil titles the English tokenizer splits at the full stop ("Maj. Gen. Sylvain Ekenge said"
+# became two sentences, "The army spokesman, Maj." and "Gen. Sylvain Ekenge said ..."); "Gen.", "Adm.",
+# "Gov.", "Sen.", "Dr." and others are already single tokens.
+TITLE_ABBREVIATIONS = ("Maj.", "Col.", "Lt.", "Sgt.", "Capt.", "Cmdr.", "Cdr.", "Brig.", "Cpl.", "Pvt.", "Cpt.",
+                       "Amb.", "Pres.", "Gens.", "Fr.", "Hon.", "Insp.", "Supt.", "Lt.-Gen.", "Lt.-Col.",
+                       "Maj.-Gen.", "Brig.-Gen.", "Lt.-Cmdr.")
+
+
+def keep_titles_whole(nlp: Language) -> Language:
+    """One token per title abbreviation, so that neither the parser nor the sentence gate ends a
+    sentence after it."""
+    for title in TITLE_ABBREVIATIONS:
+        nlp.tokenizer.add_special_case(title, [{"ORTH": title}])
+    return nlp
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     package: str
@@ -40,7 +56,7 @@ def load_statistical_model(degraded: bool = False) -> tuple[Language, ModelInfo]
     """Load en_core_web_sm (or its re-upload); ``degraded=True`` gives a blank pipeline, loudly."""
     if degraded:
         log.warning("running in DEGRADED mode: spacy.blank('en') has no parser, tagger or NER")
-        nlp = spacy.blank("en")
+        nlp = keep_titles_whole(spacy.blank("en"))
         nlp.add_pipe("sentencizer")
         return nlp, ModelInfo("spacy.blank", "blank_en", spacy.__version__, True)
     for package in MODEL_PACKAGES:
@@ -48,5 +64,6 @@ def load_statistical_model(degraded: bool = False) -> tuple[Language, ModelInfo]
             nlp = spacy.load(package)
         except OSError:
             continue
-        return nlp, ModelInfo(package, nlp.meta.get("name", package), nlp.meta.get("version", "?"), False)
+        return keep_titles_whole(nlp), ModelInfo(package, nlp.meta.get("name", package),
+                                                 nlp.meta.get("version", "?"), False)
     raise ModelNotInstalledError(INSTALL_HINT)
