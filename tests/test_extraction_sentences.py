@@ -226,6 +226,7 @@ EXACT = [
     ("Iran responded with hundreds of ballistic missiles fired at Israeli cities.", {("IRN", "ATTACK", "ISR", F, F)}),
     ("U.S. Africa Command said it conducted an airstrike against al Shabaab.", {("USAMIL", "ATTACK", "SOMREB", F, F)}),
     ("The minister has met with a delegation from Qatar.", {("", "DEESCALATE", "QAT", F, F)}),
+    ("Britain's Foreign Office has urged British nationals to leave Lebanon.", set()),
     # a headline's "Name: ..." names the speaker
     ("DR Congo: M23 accuses Kinshasa of wrecking the Doha truce", {("CODMTM", "DEMAND", "COD", F, F)}),
     ("Zelensky: Russia will get an answer every time it hits the ports",

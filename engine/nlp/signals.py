@@ -274,6 +274,9 @@ class SignalDetector(SignalFlags):
             return []  # "withdrew from the nuclear deal": leaving an agreement de-escalates nothing
         if self._thing_name(head):
             return []  # "prisoners of war", "war crimes": a thing named after an event, not the event
+        if signal == "DEMAND" and head.pos_ in VERBAL and any(
+                c.dep_ in ("dobj", "dative") and c.lemma_.lower() in OWN_PEOPLE for c in head.children):
+            return []  # "urged British nationals to leave Lebanon": advice to one's own people, no one is pressed
         if signal == "DEESCALATE" and head.lemma_.lower() == "meet" and any(c.dep_ == "auxpass" for c in head.children):
             return []  # "would be met with a firm response": the threat idiom, not a meeting
         if signal == "DEESCALATE" and self._failed(head):
@@ -1011,6 +1014,8 @@ TOKEN_ATTRS = {"POS": "pos_", "TAG": "tag_", "DEP": "dep_", "LEMMA": "lemma_", "
 
 
 QUOTES = ('"', "“", "”")
+# "urged its nationals / citizens to leave": a travel advisory, not a demand on another actor
+OWN_PEOPLE = frozenset({"national", "citizen", "expatriate", "traveller", "traveler"})
 # "Zelensky: ...", "Iran's foreign minister: ...": a speaker named before a colon this close to the start
 HEADLINE_SPEAKER_TOKENS = 6
 
