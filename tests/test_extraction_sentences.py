@@ -373,3 +373,16 @@ def test_a_military_title_does_not_end_the_sentence(extractor):
     assert len(result.sentences) == 2
     attacks = {(s.source, s.target) for s in result.signals if s.signal == "ATTACK" and s.sent_index == 1}
     assert ("SDNRSF", "SDNMIL") in attacks
+
+
+def test_a_hyphen_is_no_dateline_dash(extractor):
+    """'The 11-day exercise' and 'IRIS-T systems' were cut after the hyphen as if it ended a dateline;
+    a dateline's dash stands between spaces ('KINSHASA, DR Congo – The M23 said')."""
+    text = ("Germany sends air defence to Ukraine\n\n"
+            "KINSHASA, DR Congo – The M23 said on Monday it would hold its positions.\n\n"
+            "The 11-day exercise involves 19,000 troops. Germany said it had shipped two more IRIS-T systems to Ukraine.")
+    result = next(extractor.iter_signals([Document("dashes", text, None)]))
+    sentences = [text[a:b].strip() for a, b in result.sentences]
+    assert sentences[1:] == ["KINSHASA, DR Congo –", "The M23 said on Monday it would hold its positions.",
+                             "The 11-day exercise involves 19,000 troops.",
+                             "Germany said it had shipped two more IRIS-T systems to Ukraine."]

@@ -419,7 +419,10 @@ def mark_paragraphs(doc: Doc) -> Doc:
             paragraph_start = tok.i + 1
         elif tok.text in DATELINE_DASHES and tok.i - paragraph_start <= DATELINE_TOKENS and tok.i > paragraph_start:
             before = doc[tok.i - 1]
-            if before.text == ")" or before.is_upper or before.like_num:
+            # a dash between spaces ("(Reuters) - Iran"), not a hyphen in a word ("The 11-day drill", "IRIS-T")
+            dateline_place = doc[paragraph_start].is_upper and before.is_title  # "KINSHASA, DR Congo –"
+            if (before.text == ")" or before.is_upper or before.like_num or dateline_place) \
+                    and before.whitespace_ and (tok.whitespace_ or doc[tok.i + 1].is_space):
                 doc[tok.i + 1].is_sent_start = True  # "BEIRUT (AP) -- Iran warned ..."
     return doc
 
