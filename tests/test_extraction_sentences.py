@@ -227,6 +227,11 @@ EXACT = [
     ("U.S. Africa Command said it conducted an airstrike against al Shabaab.", {("USAMIL", "ATTACK", "SOMREB", F, F)}),
     ("The minister has met with a delegation from Qatar.", {("", "DEESCALATE", "QAT", F, F)}),
     ("Britain's Foreign Office has urged British nationals to leave Lebanon.", set()),
+    ("A U.S. Navy destroyer, the USS Ralph Johnson, sailed through the Taiwan Strait last week.",
+     {("USAMIL", "MOBILIZE", "", F, F)}),
+    ("Germany said it had shipped two more IRIS-T air defence launchers to Ukraine.", {("DEU", "MOBILIZE", "UKR", F, F)}),
+    ("Hezbollah said it sent a squadron of explosive drones at an Israeli army post.",
+     {("LBNHEZ", "ATTACK", "ISRMIL", F, F)}),
     # a headline's "Name: ..." names the speaker
     ("DR Congo: M23 accuses Kinshasa of wrecking the Doha truce", {("CODMTM", "DEMAND", "COD", F, F)}),
     ("Zelensky: Russia will get an answer every time it hits the ports",

@@ -291,6 +291,10 @@ class SignalDetector(SignalFlags):
             source = speaker if speaker.codes else self._quote_speaker(head)
             return self._emit(doc, trigger, span, sent, sent_index, head, speaker, source, target, signal, cameo,
                               pattern_id)
+        if signal == "MOBILIZE" and head.pos_ in VERBAL and any(t.lemma_.lower() in FIRED_WEAPONS for t in span) \
+                and any(c.dep_ == "prep" and c.lower_ in ("at", "against") for c in head.children):
+            # "sent a squadron of explosive drones at an army post": what is sent at someone is fired at them
+            signal, cameo, pattern_id = "ATTACK", "190", f"{trigger.id}+aimed"
         source = self._source(head, speaker, trigger.signal)
         parties = self._parties(head, speaker) if signal == "DEESCALATE" and head.pos_ in NOMINAL else NONE
         if len(parties.codes) >= 2 and any(c.dep_ == "prep" and c.lower_ == "between" for c in head.children):
@@ -1014,6 +1018,8 @@ TOKEN_ATTRS = {"POS": "pos_", "TAG": "tag_", "DEP": "dep_", "LEMMA": "lemma_", "
 
 
 QUOTES = ('"', "“", "”")
+# weapons that are fired: sent "at" someone they are an attack, not a deployment
+FIRED_WEAPONS = frozenset({"drone", "missile", "rocket", "shell", "projectile", "munition", "bomb", "mortar"})
 # "urged its nationals / citizens to leave": a travel advisory, not a demand on another actor
 OWN_PEOPLE = frozenset({"national", "citizen", "expatriate", "traveller", "traveler"})
 # "Zelensky: ...", "Iran's foreign minister: ...": a speaker named before a colon this close to the start
