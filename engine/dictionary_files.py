@@ -271,6 +271,26 @@ class ConfidenceFactors(Strict):
 Triggers = Annotated[list[TriggerEntry] | None, BeforeValidator(_list_or_none("'triggers' must be a list"))]
 
 
+Share = Annotated[float, Field(gt=0, lt=1)]
+
+
+class FigurativeCopy(Strict):
+    """Sport, business and culture copy that borrows war words: a document of at least ``min_words`` words
+    where ``words`` make up at least ``min_share`` of them, and ``conflict_words`` are fewer than
+    ``max_conflict_ratio`` times as many, yields no signal (``engine/nlp/gate.py``)."""
+
+    min_words: Annotated[int, Field(ge=1)] = 150
+    min_share: Share
+    max_conflict_ratio: Annotated[float, Field(ge=0)]
+    words: Words
+    conflict_words: Words
+
+    @field_validator("words", "conflict_words", mode="before")
+    @classmethod
+    def _lists(cls, value, info):
+        return _a_list(value, info.field_name)
+
+
 class SignalsFile(Strict):
     """rules/signals.yaml."""
 
@@ -282,6 +302,7 @@ class SignalsFile(Strict):
     triggers: Triggers = None
     context: ContextWords | None = None
     confidence: ConfidenceFactors | None = None
+    figurative_copy: FigurativeCopy | None = None
 
 
 class IncludedTriggers(Strict):

@@ -224,3 +224,42 @@ def test_a_city_is_territory_never_an_actor(extractor):
     assert ("LBNHEZ", "ISR") in _pairs(sig, "ATTACK")
     assert "IRQ" not in set(sig["source"])  # where it happened did not do it
     assert extractor.actors.places.get("Haifa") == "ISR"
+
+
+SPORT_PAGE = (
+    "Rovers storm the Shed end as Iraq's champions are routed\n\n"
+    "Rovers launched wave after wave of attacks on Saturday and bombarded the visitors' goal for ninety minutes, "
+    "and the league leaders finally broke through when their striker scored from the penalty spot. The coach said "
+    "his players had fought like soldiers and that the club would not surrender the title without a battle. "
+    "Fans in the stadium sang long after the final whistle. The visiting goalkeeper, a former Iraqi international, "
+    "kept the score down with three saves, and his coach promised a response in the return match next season. "
+    "The referee showed five yellow cards in a derby that both clubs described as a war. The league said it would "
+    "review the penalty. Rovers' chairman told reporters the squad would regroup before the cup tie in midweek, "
+    "where another assault on the trophy begins. Their midfielder, who missed the last two matches, returns for the "
+    "tournament. Players and fans alike called the win the start of a campaign for the championship, and the team "
+    "will now defend its lead at the top of the league against three rivals in the next fortnight of matches.")
+
+
+def test_sport_page_with_war_words_yields_no_signal(extractor):
+    """A sport page where war words are metaphors ("bombarded the visitors' goal") is read as such copy:
+    no signal, and the gate says why."""
+    assert len(SPORT_PAGE.split()) >= 150
+    assert _signals(extractor, SPORT_PAGE).empty
+    reason = extractor.gate.figurative(extractor.nlp.make_doc(SPORT_PAGE))
+    assert reason.startswith("read as sport/business copy")
+
+
+def test_conflict_news_that_mentions_a_match_is_kept(extractor):
+    text = ("Drones hit stadium area in Kharkiv before league match\n\n"
+            "Russian drones struck the area around the city's football stadium on Saturday, hours before a league "
+            "match, wounding four people, the regional governor said. The match was postponed and the club said "
+            "players and fans were safe. Ukrainian air defences shot down eleven of the drones, the air force said, "
+            "and Kyiv urged its allies to send more air-defence systems. Russian troops also shelled border villages "
+            "in the region overnight, killing two civilians, and the military said soldiers had repelled an attack "
+            "near Vovchansk. Officials said the missile and drone attacks on the city have intensified since "
+            "spring, with energy sites hit almost every week, and that the border areas are shelled daily by "
+            "Russian artillery. The governor urged residents to stay in shelters during the air-raid alerts, and "
+            "said schools in the city would keep teaching online until the end of the month because of the attacks.")
+    assert len(text.split()) >= 150
+    assert extractor.gate.figurative(extractor.nlp.make_doc(text)) == ""
+    assert ("RUS", "UKR") in _countries(extractor, _pairs(_signals(extractor, text), "ATTACK"))

@@ -40,6 +40,9 @@ PAIR_NOUNS = frozenset({"sides", "countries", "governments", "parties", "neighbo
                         "capitals", "militaries", "armies", "states", "rivals", "adversaries", "foes"})
 # "the North", "the South": the short name of a state whose name begins with the word (North Korea)
 COMPASS_SHORT_NAMES = frozenset({"North", "South"})
+# "the city", "the region": the place named last, within PLACE_WINDOW sentences
+PLACE_NOUNS = frozenset({"city", "town", "region", "province", "village", "district", "governorate", "oblast"})
+PLACE_WINDOW = 3
 # how far back (in sentences) "both sides" looks for its two parties
 PAIR_WINDOW = 6
 DETERMINERS = frozenset({"the", "this", "these", "those", "its", "their", "his", "her"})
@@ -302,12 +305,15 @@ class ActorResolver:
         recent: dict[str, list[ActorMention]] = {}  # mentions of each kind, in document order
         last_person: int | None = None  # token index of the latest PERSON entity, known or not
         added: list[ActorMention] = []
+        places: list[ActorMention] = []  # places named so far, for "the city", "the region"
         k = 0
         for tok in doc:
             while k < len(pending) and pending[k].start < tok.i:
                 if pending[k].via != "place":  # a place is no antecedent for "it" or "the group"
                     seen.append(pending[k])
                     recent.setdefault(self.kind(pending[k].code), []).append(pending[k])
+                else:
+                    places.append(pending[k])
                 k += 1
             if tok.ent_type_ == "PERSON" and tok.ent_iob_ == "B":
                 last_person = tok.i
@@ -321,6 +327,15 @@ class ActorResolver:
                 found = _not_own_subject(tok, recent.get("group", []))
             elif lower in STATE_NOUNS and tok.pos_ == "NOUN" and _has_determiner(tok, ("the",)):
                 found = _not_own_subject(tok, recent.get("state", []))
+            elif lower in PLACE_NOUNS and tok.pos_ == "NOUN" and _has_determiner(tok, ("the",)) and not any(
+                    c.dep_ in ("compound", "amod", "nmod") and c.pos_ in ("PROPN", "ADJ") for c in tok.children):
+                # "shelled villages in the region", "the city's stadium": the place named last, as territory
+                place = places[-1] if places and sent_of[tok.i] - sent_of[places[-1].head] <= PLACE_WINDOW else None
+                if place is not None:
+                    added.append(ActorMention(place.code, tok.i, tok.i + 1, tok.i, tok.text, "place",
+                                              sent_of[place.head]))
+                    taken.add(tok.i)
+                continue
             elif tok.text in COMPASS_SHORT_NAMES and _compass_short_name(tok):
                 found = self._compass_state(tok.text, mentions)
                 if found is not None and self._as_place(tok, found).via == "place":

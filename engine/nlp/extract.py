@@ -61,6 +61,7 @@ class DocumentSignals:
     sentences: list[tuple[int, int]]  # the gate's sentence split of the original text (sent_index units)
     parsed_share: float  # share of the sentences that went through the parser
     unknown_actors: list[tuple[str, str]]
+    figurative: str = ""  # why it yields no signal as sport/business copy, else ""
 
 
 @dataclass
@@ -106,7 +107,9 @@ class Extractor:
             for document in documents:
                 gated = self.gate.select(document.text)
                 if not self.gating:
-                    gated = GatedText(document.text, gated.sentences, list(range(len(gated.sentences))))
+                    gated = GatedText(document.text, gated.sentences,
+                                      [] if gated.figurative else list(range(len(gated.sentences))),
+                                      gated.figurative)
                 doc = self.nlp.make_doc(gated.text)
                 doc._.doc_date = document.date  # for relative dates ("on Tuesday")
                 yield doc, (document, gated)
@@ -119,7 +122,7 @@ class Extractor:
             else:
                 _to_original(signals, doc, gated)
             share = len(gated.segments) / max(len(sentences), 1)
-            yield DocumentSignals(document, signals, sentences, share, list(doc._.unknown_actors))
+            yield DocumentSignals(document, signals, sentences, share, list(doc._.unknown_actors), gated.figurative)
 
     def records(self, documents: Iterable[Document], *, batch_size: int = DEFAULT_BATCH_SIZE,
                 n_process: int = 1) -> Iterator[DocumentRecords]:

@@ -50,9 +50,10 @@ class Segment:
 class GatedText:
     """The kept sentences of one document joined into one text, and the way back to the original."""
 
-    def __init__(self, original: str, sentences: list[tuple[int, int]], kept: list[int]):
+    def __init__(self, original: str, sentences: list[tuple[int, int]], kept: list[int], figurative: str = ""):
         self.original = original
         self.sentences = sentences
+        self.figurative = figurative  # why the document was read as sport/business copy (then nothing is kept)
         parts, segments, position = [], [], 0
         for k in kept:
             start, end = sentences[k]
@@ -93,6 +94,27 @@ class SentenceGate:
         self.references = REFERENCE_WORDS | {w.lower() for nouns in resolver.dictionary.roles.values()
                                              for n in nouns for w in n.split()}
         self.tokenizer = nlp.tokenizer
+        figurative = detector.lexicon.figurative
+        self.copy_words = frozenset(str(w).lower() for w in figurative.get("words", []))
+        self.conflict_words = frozenset(str(w).lower() for w in figurative.get("conflict_words", []))
+        self.min_copy_words = int(figurative.get("min_words", 150))
+        self.min_copy_share = float(figurative.get("min_share", 1.0))
+        self.max_conflict_ratio = float(figurative.get("max_conflict_ratio", 0.0))
+
+    def figurative(self, doc: Doc) -> str:
+        """Why the document reads as sport, business or culture copy that borrows war words ("bombarding
+        the Persepolis goal", "a price war"), or "" when it does not (``figurative_copy`` in
+        rules/signals.yaml)."""
+        words = [t.lower_ for t in doc if t.is_alpha]
+        if len(words) < self.min_copy_words or not self.copy_words:
+            return ""
+        copy = sum(w in self.copy_words for w in words) / len(words)
+        conflict = sum(w in self.conflict_words for w in words) / len(words)
+        if copy >= self.min_copy_share and conflict < self.max_conflict_ratio * copy:
+            return (f"read as sport/business copy: {copy:.1%} of its words are such copy's "
+                    f"(figurative_copy.min_share {self.min_copy_share:.1%}) against {conflict:.1%} conflict words "
+                    f"(fewer than max_conflict_ratio {self.max_conflict_ratio:g} times as many)")
+        return ""
 
     def _split(self, doc: Doc) -> Doc:
         doc = self.sentencizer(doc)
@@ -101,6 +123,10 @@ class SentenceGate:
     def select(self, text: str) -> GatedText:
         """The kept sentences (``all_kept``: every sentence, and the text is parsed as it is)."""
         doc = self._split(self.tokenizer(text))
+        figurative = self.figurative(doc)
+        if figurative:
+            spans = [(sent.start_char, sent.end_char) for sent in doc.sents if sent.text.strip()]
+            return GatedText(text, spans, [], figurative)
         named = ({start for _, start, _ in self.names(doc)} | {start for _, start, _ in self.exact(doc)}
                  | {start for _, start, _ in self.places(doc)})
         spans, has_trigger, has_actor, has_reference = [], [], [], []

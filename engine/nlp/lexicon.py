@@ -286,6 +286,7 @@ class SignalLexicon:
     triggers: list[Trigger]
     context: dict
     confidence: dict[str, float] = field(default_factory=dict)
+    figurative: dict = field(default_factory=dict)  # figurative_copy: sport/business copy with war words
 
     def words(self, key: str) -> frozenset[str]:
         return frozenset(str(w).lower() for w in self.context.get(key, []))
@@ -316,7 +317,8 @@ def check_signal_file(path: str | Path) -> tuple[SignalLexicon | None, list[str]
     triggers += _without_claimed(path, data, triggers, generated, problems)
     context = data.get("context") if isinstance(data.get("context"), dict) else {}
     confidence = data.get("confidence") if isinstance(data.get("confidence"), dict) else {}
-    lexicon = SignalLexicon(path, dict(types), triggers, dict(context), dict(confidence))
+    figurative = data.get("figurative_copy") if isinstance(data.get("figurative_copy"), dict) else {}
+    lexicon = SignalLexicon(path, dict(types), triggers, dict(context), dict(confidence), dict(figurative))
     return (lexicon if not problems else None), problems
 
 

@@ -274,6 +274,9 @@ class SignalDetector(SignalFlags):
             return []  # "withdrew from the nuclear deal": leaving an agreement de-escalates nothing
         if self._thing_name(head):
             return []  # "prisoners of war", "war crimes": a thing named after an event, not the event
+        if head.pos_ in NOMINAL and head.dep_ == "pobj" and head.head.lower_ in ("like", "as") \
+                and head.head.head.pos_ in VERBAL and head.head.head.lemma_.lower() not in self.descriptive:
+            return []  # "we executed it like a military operation": a simile, not an event
         if signal == "DEMAND" and head.pos_ in VERBAL and any(
                 c.dep_ in ("dobj", "dative") and c.lemma_.lower() in OWN_PEOPLE for c in head.children):
             return []  # "urged British nationals to leave Lebanon": advice to one's own people, no one is pressed
@@ -704,7 +707,7 @@ class SignalDetector(SignalFlags):
             if child.dep_ in ("compound", "amod", "nmod", "poss"):
                 found = self._actors_of(child, speaker, depth + 1)
                 if found:
-                    return _Actors(found.codes, found.text, found.anaphora)
+                    return _Actors(found.codes, found.text, found.anaphora, place=found.place)
         for child in tok.children:
             if child.dep_ == "acl":  # "a drone launched by Iran-backed militants"
                 for agent in child.children:
