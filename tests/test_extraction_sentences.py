@@ -232,6 +232,13 @@ EXACT = [
     ("Germany said it had shipped two more IRIS-T air defence launchers to Ukraine.", {("DEU", "MOBILIZE", "UKR", F, F)}),
     ("Hezbollah said it sent a squadron of explosive drones at an Israeli army post.",
      {("LBNHEZ", "ATTACK", "ISRMIL", F, F)}),
+    ("A Russian corvette was later sent to the Gulf of Finland.", {("RUS", "MOBILIZE", "FIN", F, F)}),
+    ("The China Coast Guard will continue its patrols around the Senkaku Islands.", {("CHNMIL", "MOBILIZE", "", F, F)}),
+    ("Katz said the Houthis would meet the same fate as their patrons in Tehran.",
+     {("ISRGOV", "THREATEN", "YEMHTH", F, F)}),
+    ("Pakistan's Foreign Office said Iran's violation will have serious consequences.",
+     {("PAKGOV", "THREATEN", "IRN", F, F)}),
+    ("About 2,500 U.S. troops remain in Iraq.", set()),
     # a headline's "Name: ..." names the speaker
     ("DR Congo: M23 accuses Kinshasa of wrecking the Doha truce", {("CODMTM", "DEMAND", "COD", F, F)}),
     ("Zelensky: Russia will get an answer every time it hits the ports",

@@ -292,8 +292,10 @@ class SignalDetector(SignalFlags):
             subject = next((c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")), None)
             target = self._actors_of(subject, speaker) if subject is not None else NONE
             source = speaker if speaker.codes else self._quote_speaker(head)
-            return self._emit(doc, trigger, span, sent, sent_index, head, speaker, source, target, signal, cameo,
-                              pattern_id)
+            own = {self.actors.unit_of(c) for c in target.codes} & {self.actors.unit_of(c) for c in source.codes}
+            if not own:  # (but "the group's patience has limits": the speaker's own subject is read as usual)
+                return self._emit(doc, trigger, span, sent, sent_index, head, speaker, source, target, signal,
+                                  cameo, pattern_id)
         if signal == "MOBILIZE" and head.pos_ in VERBAL and any(t.lemma_.lower() in FIRED_WEAPONS for t in span) \
                 and any(c.dep_ == "prep" and c.lower_ in ("at", "against") for c in head.children):
             # "sent a squadron of explosive drones at an army post": what is sent at someone is fired at them
@@ -617,7 +619,8 @@ class SignalDetector(SignalFlags):
                 out.append(self._signal(trigger, span, sent, sent_index, src, tgt, source, target, signal, cameo,
                                         pattern_id, negated, hypothetical, status, reported_by, location, date,
                                         confidence))
-        if head.lemma_.lower() in self.reciprocal and "counterpart" not in (source.basis, target.basis):
+        if head.lemma_.lower() in self.reciprocal and "counterpart" not in (source.basis, target.basis) \
+                and signal in ("DEESCALATE", "ATTACK"):  # ("would meet the same fate": a threat goes one way)
             # (but "Pakistan remained committed to the ceasefire", the other side guessed: Pakistan's act only)
             # "held talks with Iran", "clashes with Hezbollah": both sides act, one signal each way
             out += [self._signal(trigger, span, sent, sent_index, s.target, s.source, target, source, signal, cameo,
