@@ -239,6 +239,9 @@ EXACT = [
     ("Pakistan's Foreign Office said Iran's violation will have serious consequences.",
      {("PAKGOV", "THREATEN", "IRN", F, F)}),
     ("About 2,500 U.S. troops remain in Iraq.", set()),
+    ("Indian troops physically blocked a patrol of about 50 Chinese soldiers near the Line of Actual Control.",
+     {("INDMIL", "ATTACK", "CHNMIL", F, F)}),
+    ("M23 fighters had overrun the army's positions near Uvira.", {("CODMTM", "ATTACK", "", F, F)}),
     # a headline's "Name: ..." names the speaker
     ("DR Congo: M23 accuses Kinshasa of wrecking the Doha truce", {("CODMTM", "DEMAND", "COD", F, F)}),
     ("Zelensky: Russia will get an answer every time it hits the ports",
@@ -398,3 +401,11 @@ def test_a_hyphen_is_no_dateline_dash(extractor):
     assert sentences[1:] == ["KINSHASA, DR Congo –", "The M23 said on Monday it would hold its positions.",
                              "The 11-day exercise involves 19,000 troops.",
                              "Germany said it had shipped two more IRIS-T systems to Ukraine."]
+
+
+def test_two_governments_that_defused_a_crisis_are_the_pair_named_before(extractor):
+    text = ("Iranian missiles struck targets in Pakistan in January 2024, and Pakistan struck back inside Iran. "
+            "The two governments defused that crisis within a week.")
+    table = _signals(extractor, text)
+    defused = table[table["trigger"].str.startswith("defused")]
+    assert {(r.source, r.target) for r in defused.itertuples()} == {("IRN", "PAK"), ("PAK", "IRN")}
