@@ -242,6 +242,13 @@ EXACT = [
     ("Indian troops physically blocked a patrol of about 50 Chinese soldiers near the Line of Actual Control.",
      {("INDMIL", "ATTACK", "CHNMIL", F, F)}),
     ("M23 fighters had overrun the army's positions near Uvira.", {("CODMTM", "ATTACK", "", F, F)}),
+    # a bare military noun in a state organ's statement is that state's military
+    ("Fighter jets later struck the launch site in southern Lebanon, the Israeli military said.",
+     {("ISRMIL", "ATTACK", "LBN", F, F)}),
+    ("Hezbollah said fighters fired rockets at an army post in northern Israel.", {("LBNHEZ", "ATTACK", "ISR", F, F)}),
+    # Sahel states by name
+    ("Chad and Niger sent troops to the border with Nigeria.", {("TCD", "MOBILIZE", "NGA", F, F),
+                                                               ("NER", "MOBILIZE", "NGA", F, F)}),
     # a headline's "Name: ..." names the speaker
     ("DR Congo: M23 accuses Kinshasa of wrecking the Doha truce", {("CODMTM", "DEMAND", "COD", F, F)}),
     ("Zelensky: Russia will get an answer every time it hits the ports",
@@ -409,3 +416,9 @@ def test_two_governments_that_defused_a_crisis_are_the_pair_named_before(extract
     table = _signals(extractor, text)
     defused = table[table["trigger"].str.startswith("defused")]
     assert {(r.source, r.target) for r in defused.itertuples()} == {("IRN", "PAK"), ("PAK", "IRN")}
+
+
+def test_a_name_that_describes_another_group_is_no_actor(extractor):
+    """'the al Qaeda-linked group JNIM' names JNIM, not al Qaeda; 'Mali's junta' is Mali's government."""
+    doc = extractor.language("Mali's junta asked the al Qaeda-linked group JNIM to hold indirect talks.")
+    assert [m.code for m in doc._.actor_mentions] == ["MLIGOV", "MLIJNM"]

@@ -130,7 +130,7 @@ class ActorResolver:
         part_of_other_name = _inside_unknown_names(named, roles)
         for span in named:
             kind, _, code = span.label_.partition(":")
-            if kind == "ignore" or span.start in part_of_other_name:
+            if kind == "ignore" or span.start in part_of_other_name or _describes_another(span):
                 continue
             if kind == "place":  # territory, not an actor: "strikes near Basra"
                 mentions.append(ActorMention(code, span.start, span.end, span.root.i, span.text, "place"))
@@ -470,6 +470,15 @@ def _not_own_subject(tok: Token, candidates: list[ActorMention]) -> ActorMention
         if m.head not in subjects:
             return m
     return None
+
+
+# "the al Qaeda-linked group JNIM", "an Islamic State-affiliated cell": the name describes another group
+LINKED_WORDS = frozenset({"linked", "affiliated", "inspired"})
+
+
+def _describes_another(span: Span) -> bool:
+    doc = span.doc
+    return span.end + 1 < len(doc) and doc[span.end].text == "-" and doc[span.end + 1].lower_ in LINKED_WORDS
 
 
 def _without_diacritics(text: str) -> str:

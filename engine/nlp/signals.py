@@ -174,6 +174,8 @@ class SignalDetector(SignalFlags):
         self.interception = w("interception_verbs")
         self.intercepted = w("intercepted_weapons")
         self.prevention = frozenset({"prevent", "stop", "deter", "halt", "block", "avert"})
+        # military role nouns ("soldiers", "jets") that, bare, are the speaking state's own
+        self.own_forces = frozenset(w.lower() for w in actors.roles.get("MIL", []) if " " not in w) - {"military", "army"}
         preps = lexicon.context.get("target_prepositions", {})
         self.target_preps = {k: frozenset(v) for k, v in preps.items()}
         self.conf = {"no_source": 0.6, "no_target": 0.8, "reported": 0.9, "via_anaphora": 0.85,
@@ -682,6 +684,9 @@ class SignalDetector(SignalFlags):
             referred = bool(m and m.via in ("anaphora", "reference"))
             return _Actors(codes, m.text if m else tok.text, referred, basis="reference" if referred else "parse",
                            antecedent=m.antecedent_sent if referred else -1, place=bool(m and m.via == "place"))
+        own = self._speakers_own_forces(tok, speaker)
+        if own:
+            return own
         if depth > 2:
             return NONE
         lower = tok.lower_
@@ -728,6 +733,18 @@ class SignalDetector(SignalFlags):
                         if found:
                             return found
         return NONE
+
+    def _speakers_own_forces(self, tok: Token, speaker: _Actors | None) -> _Actors:
+        """'Fighter jets struck the launch site, the Israeli military says', 'the army said soldiers killed two
+        gunmen': a bare military noun in the statement of a state's organ is that state's military."""
+        if not (speaker and speaker.codes) or tok.dep_ not in ("nsubj", "nsubjpass") or tok.lower_ not in self.own_forces \
+                or any(c.dep_ in ("det", "poss") or c._.actor_codes for c in tok.children):
+            return NONE
+        state = self.actors.country_of(speaker.codes[0])
+        if not state or not self.actors.is_state(state) or self.actors.unit_of(speaker.codes[0]) != state:
+            return NONE  # an armed group's statement: its fighters are not a state's army
+        code = self.actors.role_code(state, "MIL")
+        return _Actors([code], tok.text, True, basis="speaker") if self.actors.get(code) else NONE
 
     def _quote_speaker(self, tok: Token) -> _Actors:
         """'"... we will strike Tel Aviv." Qassem said.': a quote's speaker is the subject of the nearest
