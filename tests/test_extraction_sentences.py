@@ -246,6 +246,12 @@ EXACT = [
     ("Fighter jets later struck the launch site in southern Lebanon, the Israeli military said.",
      {("ISRMIL", "ATTACK", "LBN", F, F)}),
     ("Hezbollah said fighters fired rockets at an army post in northern Israel.", {("LBNHEZ", "ATTACK", "ISR", F, F)}),
+    # verdicts and rejections
+    ("Syria's ambassador said an Israeli ground raid on Beit Jinn amounted to a declaration of war.",
+     {("ISR", "ATTACK", "", F, F), ("SYRGOV", "DEMAND", "ISR", F, F)}),
+    ("China's foreign ministry said it does not accept the so-called protest of the Japanese side.",
+     {("CHNGOV", "DEMAND", "JPN", F, F)}),
+    ("The medic, who asked to be identified only as Lahpai, said the planes come at lunchtime.", set()),
     # Sahel states by name
     ("Chad and Niger sent troops to the border with Nigeria.", {("TCD", "MOBILIZE", "NGA", F, F),
                                                                ("NER", "MOBILIZE", "NGA", F, F)}),

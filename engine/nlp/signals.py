@@ -286,6 +286,16 @@ class SignalDetector(SignalFlags):
             return []  # "would be met with a firm response": the threat idiom, not a meeting
         if signal == "DEESCALATE" and self._failed(head):
             return []  # "talks brokered by the United States broke down", "a ceasefire agreed in May collapsed"
+        verdict = self._verdict_on(head) if signal == "DEMAND" else None
+        if verdict is not None:
+            # "the raid amounted to a declaration of war", "the strike was a violation of our sovereignty", the
+            # ambassador said: the speaker condemns the one whose act the subject is
+            target = self._actors_of(verdict, speaker)
+            source = speaker if speaker.codes else self._quote_speaker(head)
+            if target and not ({self.actors.unit_of(c) for c in target.codes}
+                               & {self.actors.unit_of(c) for c in source.codes}):
+                return self._emit(doc, trigger, span, sent, sent_index, head, speaker, source, target, signal,
+                                  cameo, pattern_id)
         subject_word = next((t for t in span if t.lemma_.lower() in self.target_subject), None)
         if signal in ("THREATEN", "DEMAND") and subject_word is not None:
             # "Beirut will pay a heavy price," Gallant said / Russia said Sudan must return it: the speaker
@@ -950,6 +960,17 @@ class SignalDetector(SignalFlags):
         subject = next((c for c in summary.head.children if c.dep_ in ("nsubj", "nsubjpass")), None)
         return self._actors_of(subject, speaker) if subject is not None else NONE
 
+    @staticmethod
+    def _verdict_on(head: Token) -> Token | None:
+        """The subject judged by a verdict noun ("[the raid] amounted to a declaration of war", "[the
+        strike] was a violation"), when the noun is the complement of a copular verb."""
+        if head.pos_ not in NOMINAL:
+            return None
+        verb = head.head.head if head.dep_ == "pobj" else head.head if head.dep_ in ("attr", "dobj") else None
+        if verb is None or verb.lemma_.lower() not in VERDICT_VERBS:
+            return None
+        return next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+
     def _across_border(self, tok: Token, speaker: _Actors) -> _Actors:
         """'to its southern border with Ukraine': the country on the other side of a border."""
         if tok.lemma_.lower() not in self.territory and tok.lemma_.lower() not in ("frontier", "boundary"):
@@ -1041,6 +1062,8 @@ TOKEN_ATTRS = {"POS": "pos_", "TAG": "tag_", "DEP": "dep_", "LEMMA": "lemma_", "
 
 
 QUOTES = ('"', "“", "”")
+# "[the raid] amounted to / was / constituted a declaration of war": the verdict's subject is judged
+VERDICT_VERBS = frozenset({"be", "amount", "constitute", "represent"})
 # weapons that are fired: sent "at" someone they are an attack, not a deployment
 FIRED_WEAPONS = frozenset({"drone", "missile", "rocket", "shell", "projectile", "munition", "bomb", "mortar"})
 # "urged its nationals / citizens to leave": a travel advisory, not a demand on another actor
