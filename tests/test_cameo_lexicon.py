@@ -220,3 +220,17 @@ def test_rules_check_reports_a_broken_generated_entry_as_file_line(tmp_path):
     assert (f"{generated}:{first + 1}: cameo-999-broken: unknown signal type 'THREATNE' (did you mean 'THREATEN'?)"
             in result.output)
     assert f"{generated}:{first + 9}: cameo-998-broken: bad Matcher pattern" in result.output
+
+
+def test_rules_check_says_an_unquoted_yaml_word_became_a_boolean(tmp_path):
+    """`{LOWER: no}` is {LOWER: false} to YAML: the check names the cause instead of spaCy's schema error."""
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    signals = rules / "signals.yaml"
+    text = signals.read_text()
+    signals.write_text(text.replace('pattern: [{LOWER: "no"}, {LOWER: {IN: [intention',
+                                    'pattern: [{LOWER: no}, {LOWER: {IN: [intention'))
+    result = CliRunner().invoke(app, ["rules", "check", str(rules)])
+    assert result.exit_code == 1
+    assert "no-intention-of-war: bad Matcher pattern: YAML read no/off/false as true/false: quote the word" \
+        in result.output

@@ -252,6 +252,9 @@ EXACT = [
     ("China's foreign ministry said it does not accept the so-called protest of the Japanese side.",
      {("CHNGOV", "DEMAND", "JPN", F, F)}),
     ("The medic, who asked to be identified only as Lahpai, said the planes come at lunchtime.", set()),
+    # pledges of restraint, made in reported speech, are not hypothetical
+    ("Pashinyan told parliament that Armenia would not respond to provocations.", {("ARM", "DEESCALATE", "", F, F)}),
+    ("Serbia accepted the invitation of the European Union.", {("SRB", "DEESCALATE", "IGOEUREEC", F, F)}),
     # Sahel states by name
     ("Chad and Niger sent troops to the border with Nigeria.", {("TCD", "MOBILIZE", "NGA", F, F),
                                                                ("NER", "MOBILIZE", "NGA", F, F)}),

@@ -322,6 +322,30 @@ def check_signal_file(path: str | Path) -> tuple[SignalLexicon | None, list[str]
     return (lexicon if not problems else None), problems
 
 
+# the words YAML 1.1 reads as booleans when unquoted ("on", "no", "yes", "off" ...)
+YAML_BOOLEAN_WORDS = {True: "on/yes/true", False: "no/off/false"}
+
+
+def _booleans(pattern) -> list[str]:
+    """The pattern values YAML turned into true/false, shown as the words that were probably meant."""
+    found: list[str] = []
+
+    def walk(value):
+        if isinstance(value, bool):
+            found.append(YAML_BOOLEAN_WORDS[value])
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, bool):
+                    found.append(YAML_BOOLEAN_WORDS[key])
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(pattern)
+    return list(dict.fromkeys(found))
+
+
 def _check_triggers(path: Path, raw, types: dict, seen: dict, matcher, problems: list[str], origin: str,
                     bad: set[tuple]) -> list[Trigger]:
     """The triggers of one file (the signals file or an included one), each already checked by the
@@ -356,7 +380,10 @@ def _check_triggers(path: Path, raw, types: dict, seen: dict, matcher, problems:
         try:
             matcher.add(tid, [t["pattern"]])
         except Exception as exc:  # spaCy reports pattern errors as several exception types
-            problems.append(_problem(path, line_of(t, "pattern", line), tid, f"bad Matcher pattern: {exc}".splitlines()[0]))
+            booleans = _booleans(t.get("pattern"))
+            why = (f"YAML read {', '.join(booleans)} as true/false: quote the word (e.g. \"no\", \"on\")"
+                   if booleans else f"{exc}".splitlines()[0])
+            problems.append(_problem(path, line_of(t, "pattern", line), tid, f"bad Matcher pattern: {why}"))
             continue
         triggers.append(
             Trigger(tid, sig, str(t.get("cameo", types[sig].get("cameo", ""))), float(t.get("confidence", 0.8)),

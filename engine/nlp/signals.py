@@ -597,7 +597,11 @@ class SignalDetector(SignalFlags):
         negated = self._negated(head, span)
         # a threat that is made is not hypothetical, whatever its content's conditions ("would pay a
         # heavy price if ..."); only a threat that might be made is ("Iran could threaten ...")
-        hypothetical = self._hypothetical_threat(head, span) if signal == "THREATEN" else self._hypothetical(head, span)
+        # a threat that is made is not hypothetical, nor a pledge of restraint ("Armenia would not respond to
+        # provocations", the minister said: the "would" is reported speech)
+        pledge = signal == "DEESCALATE" and any(t.lower_ in ("not", "n't", "never", "no") for t in span)
+        hypothetical = self._hypothetical_threat(head, span) if signal == "THREATEN" or pledge \
+            else self._hypothetical(head, span)
         location = self._location(head)
         date = self._event_date(head, doc._.doc_date)
         confidence = trigger.confidence
