@@ -380,16 +380,6 @@ def test_the_north_and_the_south_are_the_korean_states_the_story_names(extractor
         ("PRK", "reference"), ("PRK", "reference"), ("PRK", "place")]
 
 
-def test_a_role_takes_the_state_named_before_it_in_its_sentence(extractor):
-    """A syndicated story: Kenyan troops in the local intro, then "Somalia's information ministry said
-    the army ..." is Somalia's army, not the last army named."""
-    text = ("Kenyan troops were put on high alert on Monday.\n\n"
-            "Somalia's information ministry said the army had killed more than 40 militants in a counter-attack.")
-    table = _signals(extractor, text)
-    killed = table[table["trigger"] == "killed"]
-    assert list(killed["source"]) == ["SOMMIL"]
-
-
 def test_a_pledge_of_restraint_is_not_negated(extractor):
     table = _signals(extractor, 'Lebanon\'s prime minister said his country "does not want escalation".')
     rows = {(r.source, r.signal, bool(r.negated)) for r in table.itertuples()}

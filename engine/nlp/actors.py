@@ -244,16 +244,6 @@ class ActorResolver:
             return None
         if role_code == "CVL" or not _has_determiner(role.root):
             return None
-        sentence_start = role.sent.start
-        for m in reversed(earlier):
-            # "Somalia's information ministry said the army ...": a state named earlier in the same sentence
-            if m.start < sentence_start:
-                break
-            state = self.state_of(m.code)
-            code = self.dictionary.role_code(state, role_code) if state else ""
-            if code and self.dictionary.get(code):
-                return ActorMention(code, role.start, role.end, role.root.i, role.text, "anaphora",
-                                    _sent_of(role.doc, m.head))
         for m in reversed(earlier):  # "the army" after "the Israeli military": the same organ
             actor = self.dictionary.get(m.code)
             if actor and actor.role == role_code and self.kind(m.code) == "organ":
