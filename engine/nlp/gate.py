@@ -105,8 +105,10 @@ class SentenceGate:
         """Why the document reads as sport, business or culture copy that borrows war words ("bombarding
         the Persepolis goal", "a price war"), or "" when it does not (``figurative_copy`` in
         rules/signals.yaml)."""
+        if len(doc) < self.min_copy_words or not self.copy_words:
+            return ""  # (a short text has fewer words than tokens: no need to count them)
         words = [t.lower_ for t in doc if t.is_alpha]
-        if len(words) < self.min_copy_words or not self.copy_words:
+        if len(words) < self.min_copy_words:
             return ""
         copy = sum(w in self.copy_words for w in words) / len(words)
         conflict = sum(w in self.conflict_words for w in words) / len(words)
