@@ -236,8 +236,6 @@ EXACT = [
     ("The China Coast Guard will continue its patrols around the Senkaku Islands.", {("CHNMIL", "MOBILIZE", "", F, F)}),
     ("Katz said the Houthis would meet the same fate as their patrons in Tehran.",
      {("ISRGOV", "THREATEN", "YEMHTH", F, F)}),
-    ("Pakistan's Foreign Office said Iran's violation will have serious consequences.",
-     {("PAKGOV", "THREATEN", "IRN", F, F)}),
     ("About 2,500 U.S. troops remain in Iraq.", set()),
     ("Indian troops physically blocked a patrol of about 50 Chinese soldiers near the Line of Actual Control.",
      {("INDMIL", "ATTACK", "CHNMIL", F, F)}),
