@@ -419,3 +419,11 @@ def test_a_name_that_describes_another_group_is_no_actor(extractor):
     """'the al Qaeda-linked group JNIM' names JNIM, not al Qaeda; 'Mali's junta' is Mali's government."""
     doc = extractor.language("Mali's junta asked the al Qaeda-linked group JNIM to hold indirect talks.")
     assert [m.code for m in doc._.actor_mentions] == ["MLIGOV", "MLIJNM"]
+
+
+def test_two_sides_that_fought_each_other_borrow_no_earlier_target(extractor):
+    text = ("Ethiopia signed a truce with the TPLF in Pretoria in 2022, and Eritrea attacked South Africa's embassy. "
+            "Ethiopia and Eritrea fought a border war in 1998-2000.")
+    table = _signals(extractor, text)
+    fought = table[table["trigger"] == "fought"]
+    assert {(r.source, r.target) for r in fought.itertuples()} == {("ETH", "ERI"), ("ERI", "ETH")}

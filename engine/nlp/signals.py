@@ -344,7 +344,8 @@ class SignalDetector(SignalFlags):
                 and any(c.dep_ == "dobj" and c.lemma_.lower() in self.endangered for c in head.children):
             return []  # "threatens peace on the peninsula", "the ability to threaten shipping": no one is threatened
         here = sent_index.get(sent.start, 0)
-        if source and not target and signal in ("ATTACK", "MOBILIZE", "THREATEN") and head.pos_ in VERBAL:
+        if source and not target and signal in ("ATTACK", "MOBILIZE", "THREATEN") and head.pos_ in VERBAL \
+                and not (len(source.codes) >= 2 and self._mutual(head, signal)):  # "X and Y fought a war": each other
             # "Israeli troops massed on the Lebanese border. They are expected to invade."
             units = {self.actors.unit_of(c) for c in source.codes}
             earlier = next((p for p in reversed(previous) if p.target and here - p.sent_index <= 1
