@@ -328,9 +328,9 @@ class ActorResolver:
                 continue
             elif tok.text in COMPASS_SHORT_NAMES and _compass_short_name(tok):
                 found = self._compass_state(tok.text, mentions)
-                if found is not None and self._as_place(tok, found).via == "place":
-                    ref = ActorMention(found.code, tok.i, tok.i + 1, tok.i, tok.text, "place")
-                    added.append(ref)
+                if found is not None and is_territory_object(tok):
+                    # "withdrew to the North", "fired into the South": there the short name is territory
+                    added.append(ActorMention(found.code, tok.i, tok.i + 1, tok.i, tok.text, "place"))
                     taken.add(tok.i)
                     continue
             elif lower in PAIR_NOUNS and _names_a_pair(tok):
@@ -359,14 +359,6 @@ class ActorResolver:
                 state = self.state_of(m.code)
                 return ActorMention(state, m.start, m.end, m.head, m.text, m.via) if state else None
         return None
-
-    @staticmethod
-    def _as_place(tok: Token, found: ActorMention) -> ActorMention:
-        """'withdrew to the North', 'fired into the South': there the short name is territory."""
-        if tok.dep_ == "pobj" and tok.head.lower_ in ("to", "into", "in", "inside", "from", "toward", "towards",
-                                                       "across", "near", "within"):
-            return ActorMention(found.code, found.start, found.end, found.head, found.text, "place")
-        return found
 
     def _two_parties(self, tok: Token, seen: list[ActorMention], sent_of: list[int]) -> list[ActorMention]:
         """The two units named most often in the last sentences (the latest mention of each), leaving out
@@ -460,6 +452,15 @@ def _not_own_subject(tok: Token, candidates: list[ActorMention]) -> ActorMention
         if m.head not in subjects:
             return m
     return None
+
+
+# a name after one of these is where something goes or happens ("withdrew to the North", "strikes in Syria")
+TERRITORY_PREPOSITIONS = frozenset({"to", "into", "in", "inside", "from", "toward", "towards", "across", "near",
+                                    "within"})
+
+
+def is_territory_object(tok: Token, prepositions: frozenset = TERRITORY_PREPOSITIONS) -> bool:
+    return tok.dep_ == "pobj" and tok.head.lower_ in prepositions
 
 
 # "the al Qaeda-linked group JNIM", "an Islamic State-affiliated cell": the name describes another group

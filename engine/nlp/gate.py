@@ -125,20 +125,16 @@ class SentenceGate:
     def select(self, text: str) -> GatedText:
         """The kept sentences (``all_kept``: every sentence, and the text is parsed as it is)."""
         doc = self._split(self.tokenizer(text))
+        sents = [sent for sent in doc.sents if sent.text.strip()]
+        spans = [(sent.start_char, sent.end_char) for sent in sents]
         figurative = self.figurative(doc)
         if figurative:
-            spans = [(sent.start_char, sent.end_char) for sent in doc.sents if sent.text.strip()]
             return GatedText(text, spans, [], figurative)
         named = ({start for _, start, _ in self.names(doc)} | {start for _, start, _ in self.exact(doc)}
                  | {start for _, start, _ in self.places(doc)})
-        spans, has_trigger, has_actor, has_reference = [], [], [], []
-        for sent in doc.sents:
-            if not sent.text.strip():
-                continue
-            spans.append((sent.start_char, sent.end_char))
-            has_trigger.append(any(t.lower_ in self.words for t in sent))
-            has_actor.append(any(t.i in named for t in sent))
-            has_reference.append(any(t.lower_ in self.references for t in sent))
+        has_trigger = [any(t.lower_ in self.words for t in sent) for sent in sents]
+        has_actor = [any(t.i in named for t in sent) for sent in sents]
+        has_reference = [any(t.lower_ in self.references for t in sent) for sent in sents]
         kept = set()
         for k in range(len(spans)):
             # a quoted threat often names no one ("Any misadventure will be met with a decisive response,"

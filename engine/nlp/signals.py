@@ -21,7 +21,7 @@ from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Token
 
-from engine.nlp.actors import mention_at
+from engine.nlp.actors import TERRITORY_PREPOSITIONS, is_territory_object, mention_at
 from engine.nlp.flags import CLAUSE_BOUNDARIES, NOMINAL, VERBAL, SignalFlags
 from engine.nlp.lexicon import ActorDictionary, SignalLexicon, load_actors, load_signals
 
@@ -292,8 +292,7 @@ class SignalDetector(SignalFlags):
             # ambassador said: the speaker condemns the one whose act the subject is
             target = self._actors_of(verdict, speaker)
             source = speaker if speaker.codes else self._quote_speaker(head)
-            if target and not ({self.actors.unit_of(c) for c in target.codes}
-                               & {self.actors.unit_of(c) for c in source.codes}):
+            if target and not self._same_side(target, source):
                 return self._emit(doc, trigger, span, sent, sent_index, head, speaker, source, target, signal,
                                   cameo, pattern_id)
         subject_word = next((t for t in span if t.lemma_.lower() in self.target_subject), None)
@@ -304,8 +303,7 @@ class SignalDetector(SignalFlags):
             subject = next((c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")), None)
             target = self._actors_of(subject, speaker) if subject is not None else NONE
             source = speaker if speaker.codes else self._quote_speaker(head)
-            own = {self.actors.unit_of(c) for c in target.codes} & {self.actors.unit_of(c) for c in source.codes}
-            if not own:  # (but "the group's patience has limits": the speaker's own subject is read as usual)
+            if not self._same_side(target, source):  # ("the group's patience has limits": read as usual)
                 return self._emit(doc, trigger, span, sent, sent_index, head, speaker, source, target, signal,
                                   cameo, pattern_id)
         if signal == "MOBILIZE" and head.pos_ in VERBAL and any(t.lemma_.lower() in FIRED_WEAPONS for t in span) \
@@ -549,8 +547,7 @@ class SignalDetector(SignalFlags):
                 if not source or source.first_person:
                     return True
                 threatener = next((self._actors_of(c, speaker) for c in parent.children if c.dep_ == "nsubj"), NONE)
-                units = {self.actors.unit_of(c) for c in threatener.codes}
-                return bool(units & {self.actors.unit_of(c) for c in source.codes})
+                return self._same_side(threatener, source)
             node = parent
         return False
 
@@ -597,9 +594,8 @@ class SignalDetector(SignalFlags):
             signal, cameo, pattern_id = "ATTACK", "190", f"{trigger.id}+carried-out"  # "Pakistan retaliated with strikes"
         negated = self._negated(head, span)
         # a threat that is made is not hypothetical, whatever its content's conditions ("would pay a
-        # heavy price if ..."); only a threat that might be made is ("Iran could threaten ...")
-        # a threat that is made is not hypothetical, nor a pledge of restraint ("Armenia would not respond to
-        # provocations", the minister said: the "would" is reported speech)
+        # heavy price if ..."), nor a pledge of restraint ("Armenia would not respond to provocations", the
+        # minister said: the "would" is reported speech); only one that might be made is ("Iran could threaten")
         pledge = signal == "DEESCALATE" and any(t.lower_ in ("not", "n't", "never", "no") for t in span)
         hypothetical = self._hypothetical_threat(head, span) if signal == "THREATEN" or pledge \
             else self._hypothetical(head, span)
@@ -645,6 +641,10 @@ class SignalDetector(SignalFlags):
                     for s in list(out) if s.source and s.target]
         unique = {(s.source, s.target): s for s in out}
         return list(unique.values())
+
+    def _same_side(self, a: _Actors, b: _Actors) -> bool:
+        """Do the two share a unit (a state with its organs, or the same armed group)?"""
+        return bool({self.actors.unit_of(c) for c in a.codes} & {self.actors.unit_of(c) for c in b.codes})
 
     def _mutual(self, head: Token, signal: str) -> bool:
         """An event two subjects do to each other: talks, truces, clashes, "fought each other"."""
@@ -994,7 +994,7 @@ class SignalDetector(SignalFlags):
             return False
         subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
         owner = self._actors_of(subject, speaker) if subject is not None else NONE
-        return bool({self.actors.unit_of(c) for c in found.codes} & {self.actors.unit_of(c) for c in owner.codes})
+        return self._same_side(found, owner)
 
     def _target_by_surface(self, head: Token, preps: frozenset, speaker: _Actors) -> _Actors:
         """Fallback when the parse is off ("mobilize missiles to allied Shia militias" parsed with
@@ -1079,8 +1079,7 @@ HEADLINE_SPEAKER_TOKENS = 6
 
 # a name after one of these says where something happened, not who took part ("a news conference in
 # Kyiv", "carrying crude to Singapore", "the Bahrain-based 5th Fleet")
-WHERE_PREPOSITIONS = frozenset({"in", "at", "to", "into", "near", "off", "across", "inside", "outside",
-                                "toward", "towards", "from", "via", "through", "within"})
+WHERE_PREPOSITIONS = TERRITORY_PREPOSITIONS | {"at", "off", "outside", "via", "through"}
 
 
 def _where(tok: Token) -> bool:
@@ -1088,7 +1087,7 @@ def _where(tok: Token) -> bool:
     or the first part of "Bahrain-based"."""
     if tok.i + 2 < len(tok.doc) and tok.nbor(1).text == "-" and tok.nbor(2).lower_ == "based":
         return True
-    return tok.dep_ == "pobj" and tok.head.lower_ in WHERE_PREPOSITIONS
+    return is_territory_object(tok, WHERE_PREPOSITIONS)
 
 
 def _in_quote(sent) -> bool:
