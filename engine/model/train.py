@@ -36,6 +36,7 @@ from sklearn.preprocessing import StandardScaler
 
 from engine.errors import ModelFileError
 from engine.model.features import FEATURES, build_features
+from engine.skops_files import load_allowed, model_file_types  # noqa: F401 - model_file_types: part of this API
 
 C = 0.01  # inverse regularisation strength of the logistic regression (validated: 0.002-0.05 within 0.001 ROC-AUC)
 PRECISION_AT = (10, 25, 50)  # pairs a window
@@ -44,20 +45,13 @@ SEED = 20241101
 TRAIN_SHARE = 0.7
 CALIBRATION_SHARE = 0.2
 
-# Types a model file may contain; anything else is refused before loading. This is checked against EVERY type
-# named in the file, including those skops trusts by default (FunctionTransformer, DummyClassifier, numpy
-# functions ...): a model file is code-like, and only the shapes of our own model may come in.
+# Types the classifier's model file may contain; anything else is refused before loading
+# (``engine/skops_files.py``).
 ALLOWED_TYPES = {
     "sklearn.calibration.CalibratedClassifierCV", "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration", "sklearn.frozen._frozen.FrozenEstimator",
     "sklearn.pipeline.Pipeline", "sklearn.preprocessing._data.StandardScaler",
     "sklearn.linear_model._logistic.LogisticRegression",
-}
-# Containers and arrays the estimators above are stored with.
-ALLOWED_DATA_TYPES = {
-    "builtins.dict", "builtins.list", "builtins.tuple", "builtins.str", "builtins.int", "builtins.float",
-    "builtins.bool", "numpy.ndarray", "numpy.float64", "numpy.float32", "numpy.int64", "numpy.int32",
-    "numpy.bool_",
 }
 
 
@@ -277,44 +271,11 @@ def save_model(model, path: Path) -> None:
     sio.dump(model, path)
 
 
-def model_file_types(path: str | Path) -> set[str]:
-    """Every ``module.Class`` named anywhere in a skops file's schema (estimators, functions, containers, dtypes)."""
-    import json
-    import zipfile
-
-    with zipfile.ZipFile(path) as archive:
-        schema = json.loads(archive.read("schema.json"))
-    found: set[str] = set()
-    stack = [schema]
-    while stack:  # iterative: a hostile schema may nest deeper than Python's recursion limit
-        item = stack.pop()
-        if isinstance(item, dict):
-            if "__class__" in item or "__module__" in item:
-                found.add(f"{item.get('__module__')}.{item.get('__class__')}")
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found
-
-
 def load_model(path: str | Path):
     """Load a skops model file, refusing any type outside ALLOWED_TYPES (never unpickles), and check that the
     model takes exactly our features (``FEATURES``, in order)."""
     path = Path(path)
-    if not path.exists():
-        raise ModelFileError(f"{path}: model file not found (run `escalation train`)")
-    try:
-        untrusted = set(sio.get_untrusted_types(file=path))
-        named = model_file_types(path)
-    except Exception as exc:  # noqa: BLE001 - not a skops archive at all
-        raise ModelFileError(f"{path}: not a readable skops model file ({type(exc).__name__}: {exc})") from None
-    refused = sorted((untrusted | named) - ALLOWED_TYPES - ALLOWED_DATA_TYPES)
-    if refused:
-        raise ModelFileError(f"{path}: refusing to load types not on the allow-list: {', '.join(refused)}")
-    try:
-        model = sio.load(path, trusted=sorted(untrusted))
-    except Exception as exc:  # noqa: BLE001
-        raise ModelFileError(f"{path}: cannot be loaded ({type(exc).__name__}: {exc})") from None
+    model = load_allowed(path, ALLOWED_TYPES, "run `escalation train`")
     n_features = getattr(model, "n_features_in_", None)
     if n_features != len(FEATURES):
         raise ModelFileError(f"{path}: the model takes {n_features} features, the engine computes {len(FEATURES)}; "
