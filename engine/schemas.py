@@ -20,7 +20,8 @@ STATUSES = ["past", "ongoing", "planned", "unknown"]
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 
 
-ACTOR_BASES = ("", "parse", "reference", "speaker", "launch-point", "nearest", "counterpart", "document-pair", "earlier-event")
+ACTOR_BASES = ("", "parse", "reference", "speaker", "launch-point", "nearest", "counterpart", "document-pair",
+               "earlier-event", "ranked")
 
 
 class SignalsTable(pa.DataFrameModel):
@@ -51,7 +52,8 @@ class SignalsTable(pa.DataFrameModel):
     target_text: Series[str]
     # how each actor was found (see engine/nlp/signals.py): parse, reference (a pronoun or description
     # resolved to an earlier mention), nearest (the nearest actor of the sentence), counterpart (the side
-    # the other actor has faced in this document), earlier-event ("the attack" = the last attack named);
+    # the other actor has faced in this document), earlier-event ("the attack" = the last attack named),
+    # ranked (chosen by the learned role ranker, engine/nlp/roles.py, where the rules guessed or found none);
     # empty when the actor is unknown
     source_basis: Series[str] = pa.Field(isin=ACTOR_BASES)
     target_basis: Series[str] = pa.Field(isin=ACTOR_BASES)

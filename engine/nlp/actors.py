@@ -176,7 +176,7 @@ class ActorResolver:
         if doc.text.isascii():
             return matches
         words = [_without_diacritics(t.text) for t in doc]
-        if all(w == t.text for w, t in zip(words, doc)):
+        if all(w == t.text for w, t in zip(words, doc, strict=True)):
             return matches
         plain = Doc(doc.vocab, words=words, spaces=[bool(t.whitespace_) for t in doc])
         return matches + self.names(plain) + self.exact(plain)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import collections
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -27,12 +28,13 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 import engine.nlp.actors  # noqa: F401 - registers the spaCy factories
+import engine.nlp.roles  # noqa: F401
 import engine.nlp.signals  # noqa: F401
 from engine.ingest import Document, chunked, documents_from_texts
 from engine.nlp.gate import GatedText, SentenceGate
 from engine.nlp.lexicon import load_actors
 from engine.nlp.model import ModelInfo, load_statistical_model
-from engine.paths import ACTORS_FILE, SIGNALS_FILE
+from engine.paths import ACTORS_FILE, ROLE_RANKER_FILE, SIGNALS_FILE
 from engine.schemas import SignalsTable, empty_frame, validate
 
 SIGNAL_COLUMNS = list(SignalsTable.to_schema().columns)
@@ -83,17 +85,23 @@ class Extractor:
     """
 
     def __init__(self, actors_path: str | Path = ACTORS_FILE, signals_path: str | Path = SIGNALS_FILE,
-                 degraded: bool = False, gate: bool = True):
+                 degraded: bool = False, gate: bool = True, role_ranker: str | Path | None = ROLE_RANKER_FILE):
         self.nlp, self.model = load_statistical_model(degraded=degraded)
         if "parser" in self.nlp.pipe_names:
             self.nlp.add_pipe("escalation_paragraphs", before="parser")
         self.nlp.add_pipe("escalation_actors", config={"actors_path": str(actors_path)})
         self.nlp.add_pipe("escalation_signals",
                           config={"signals_path": str(signals_path), "actors_path": str(actors_path)})
+        if role_ranker is not None and not degraded:  # its features come from the parse
+            ranker = self.nlp.add_pipe("escalation_roles", config={"model_path": str(role_ranker),
+                                                                   "actors_path": str(actors_path)})
+            self.model = dataclasses.replace(self.model, role_ranker=ranker.ranker.describe())
         self.actors = load_actors(str(actors_path))
         self.gate = SentenceGate(self.nlp)
         self.gating = gate and not degraded
-        self.arguments = (str(actors_path), str(signals_path), degraded, gate)  # to build it again elsewhere
+        # to build it again elsewhere
+        self.arguments = (str(actors_path), str(signals_path), degraded, gate,
+                          None if role_ranker is None else str(role_ranker))
 
     @property
     def language(self) -> Language:

@@ -232,7 +232,7 @@ class SignalDetector(SignalFlags):
                 for kind in ("THREATEN", "DEMAND")}
         for trigger, span in chosen:
             signals.extend(self._signals_for(doc, trigger, span, sent_index, signals, by_sentence, said))
-        doc._.signals = _one_per_event(signals)
+        doc._.signals = one_per_event(signals)
         return doc
 
     def _signals_for(self, doc: Doc, trigger, span, sent_index, previous: list[Signal],
@@ -1183,7 +1183,7 @@ def _quantity_head(head: Token) -> Token | None:
     return None
 
 
-def _one_per_event(signals: list[Signal]) -> list[Signal]:
+def one_per_event(signals: list[Signal]) -> list[Signal]:
     """One signal per event in a sentence: "fired rockets at Israel, the third such attack" names one
     attack twice. A signal is dropped when another of the same sentence, type and polarity names the
     same actors or more (an empty source or target is compatible with any)."""
