@@ -74,6 +74,14 @@ def _dump(tmp_path: Path, source, features=FEATURES, name="ranker.skops") -> Pat
     return path
 
 
+def test_fast_probabilities_are_the_scorers_own():
+    ranker = load_role_ranker(ROLE_RANKER_FILE)
+    matrix = np.random.default_rng(1).integers(0, 2, (30, len(FEATURES))).astype(float)
+    for role in ("source", "target"):
+        expected = ranker.scorer(role).predict_proba(matrix)[:, 1]
+        np.testing.assert_allclose(ranker.probabilities(role, matrix), expected, rtol=1e-9, atol=1e-12)
+
+
 def test_a_ranker_file_with_types_off_the_list_is_refused(tmp_path):
     sneaky = Pipeline([("f", FunctionTransformer(np.negative)), ("d", DummyClassifier())])
     with pytest.raises(ModelFileError, match="not on the allow-list") as exc:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -84,8 +85,10 @@ class Candidate:
     features: dict[str, float]
 
 
-def candidates(doc: Doc, signals: list, actors: ActorDictionary) -> list[dict[str, list[Candidate]]]:
-    """For each signal, the candidate countries of its source and its target, with their features.
+def candidates(doc: Doc, signals: list, actors: ActorDictionary,
+               wanted: set[int] | None = None) -> list[dict[str, list[Candidate]]]:
+    """For each signal (or each of the ``wanted`` indices; the others get none), the candidate countries of
+    its source and its target, with their features.
 
     Features read the rules' own choices, so every signal is described before any role is changed."""
     sentences = list(doc.sents)
@@ -97,6 +100,9 @@ def candidates(doc: Doc, signals: list, actors: ActorDictionary) -> list[dict[st
 
     out = []
     for n, sig in enumerate(signals):
+        if wanted is not None and n not in wanted:
+            out.append({role: [] for role in ROLES})
+            continue
         k = sig.sent_index
         span = doc.char_span(sig.start_char, sig.end_char, alignment_mode="expand")
         trigger = span.root.i if span is not None else sentences[k].start
@@ -230,12 +236,27 @@ class RoleRanker:
     def scorer(self, role: str):
         return self.source if role == "source" else self.target
 
+    @cached_property
+    def _weights(self) -> dict[str, tuple[np.ndarray, float]]:
+        return {role: (self.scorer(role).named_steps["logit"].coef_[0], self.scorer(role).named_steps["logit"].intercept_[0])
+                for role in ROLES}
+
+    def probabilities(self, role: str, matrix: np.ndarray) -> np.ndarray:
+        """The scorer's ``predict_proba(matrix)[:, 1]``, computed from its weights: the same logistic function
+        without scikit-learn's per-call checks, which cost more than the arithmetic on a few rows."""
+        weights, intercept = self._weights[role]
+        return 1.0 / (1.0 + np.exp(-(matrix @ weights + intercept)))
+
     def rerank(self, doc: Doc, signals: list, actors: ActorDictionary, confidence: dict[str, float]) -> list:
         """The signals with guessed or empty roles re-decided (in place); see the module docstring."""
         if not signals:
             return signals
         hostile = any(s.signal in HOSTILE and s.source and s.target for s in signals)
-        for sig, roles in zip(signals, candidates(doc, signals, actors), strict=True):
+        wanted = {n for n, s in enumerate(signals) if (s.signal not in HOSTILE or hostile)
+                  and (s.source_basis in RANKED_BASES or s.target_basis in RANKED_BASES)}
+        if not wanted:
+            return signals
+        for sig, roles in zip(signals, candidates(doc, signals, actors, wanted), strict=True):
             current = {role: (getattr(sig, role), getattr(sig, f"{role}_basis")) for role in ROLES}
             for role, chosen in choose(roles, current, self, actors, sig.signal, hostile).items():
                 _set_role(sig, role, chosen, not current[role][0], confidence)
@@ -256,7 +277,7 @@ def choose(roles: dict[str, list[Candidate]], current: dict[str, tuple[str, str]
         if basis not in RANKED_BASES or not found:
             continue
         other = country_of(codes["target" if role == "source" else "source"], actors)
-        scores = ranker.scorer(role).predict_proba(feature_matrix(found))[:, 1]
+        scores = ranker.probabilities(role, feature_matrix(found))
         best = next((i for i in np.argsort(-scores, kind="stable") if found[i].country != other), None)
         if best is None or found[best].country == country_of(code, actors):
             continue
@@ -294,8 +315,9 @@ def load_role_ranker(path: str | Path) -> RoleRanker:
         raise ModelFileError(f"{path}: thresholds must be {', '.join(THRESHOLD_KEYS)}")
     for role in ROLES:
         model = stored[role]
-        if getattr(model, "n_features_in_", None) != len(FEATURES) or not hasattr(model, "predict_proba"):
-            raise ModelFileError(f"{path}: the {role} scorer does not take the engine's {len(FEATURES)} features")
+        if getattr(model, "n_features_in_", None) != len(FEATURES) or list(getattr(model, "named_steps", [])) != ["logit"]:
+            raise ModelFileError(f"{path}: the {role} scorer is not a logistic regression ('logit') of the engine's "
+                                 f"{len(FEATURES)} features")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return RoleRanker(stored["source"], stored["target"], thresholds, str(path), digest)
 
