@@ -14,7 +14,7 @@ PIP_TOOLS := pip-tools==7.6.2
 COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_TOOLS)/bin/pip-compile --quiet --generate-hashes \
 	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
 
-.PHONY: venv lock check-prereqs report test lint eval lexicons bench train train-roles evaluate-model screenshot clean
+.PHONY: venv lock check-prereqs report test lint eval lexicons bench train train-types train-roles evaluate-model screenshot clean
 
 venv: $(STAMP)
 
@@ -73,7 +73,11 @@ bench: venv
 train: venv
 	$(BIN)/escalation train --events $(SHARED)/data/events/icews18_full.csv.gz --long-range $(SHARED)/data/events/icews0515_sample.csv.gz
 
-# The learned role ranker (engine/nlp/roles.py), trained on the dev articles only; commit its output.
+# The learned components (engine/nlp/sentence_types.py, engine/nlp/roles.py), trained on the dev articles
+# only, each from the rules' own signals; commit their output.
+train-types: venv
+	$(BIN)/python -m engine.nlp.type_training --articles tests/data/articles/dev
+
 train-roles: venv
 	$(BIN)/python -m engine.nlp.role_training --articles tests/data/articles/dev
 

@@ -312,8 +312,8 @@ def evaluate_articles(folder: str | Path, extractor=None, name: str | None = Non
     n_sentences = 0
     documents = [Document(art.id, art.text, art.date, title=art.title) for art in articles]
     # the baseline reads every sentence's lemmas and actor names from a full parse (no gate)
-    with extractor.nlp.select_pipes(disable=[p for p in ("escalation_signals", "escalation_roles")
-                                             if p in extractor.nlp.pipe_names]):
+    with extractor.nlp.select_pipes(disable=[p for p in extractor.nlp.pipe_names if p in (
+            "escalation_signals", "escalation_sentence_types", "escalation_roles")]):
         parsed = list(extractor.nlp.pipe(extractor.nlp.make_doc(d.text) for d in documents))
     for art, result, doc in zip(articles, extractor.iter_signals(documents), parsed, strict=True):
         # sentence units: the extractor's own split of the original text (the same with or without the gate)

@@ -16,6 +16,8 @@ RULES_DIR = Path(os.environ.get("ESCALATION_RULES", SHIPPED_RULES_DIR))
 MODEL_FILE = REPO_ROOT / "models" / "escalation-classifier.skops"
 # the learned second opinion on guessed actor roles (engine/nlp/roles.py), trained on our dev articles
 ROLE_RANKER_FILE = REPO_ROOT / "models" / "role-ranker.skops"
+# the learned recall backstop for sentence types (engine/nlp/sentence_types.py), trained on our dev articles
+SENTENCE_TYPES_FILE = REPO_ROOT / "models" / "sentence-types.skops"
 SHARED_DIR = Path(os.environ.get("ESCALATION_SHARED", REPO_ROOT.parent / "shared"))
 
 # the files of a rules folder (scoring rules are RULES_DIR/scoring/*.yaml)

@@ -38,6 +38,15 @@ def extractor():
 
 
 @pytest.fixture(scope="session")
+def rules_extractor():
+    """The extractor without its trained components (sentence-type backstop, role ranker): the rules alone,
+    for tests of what the rules decide."""
+    from engine.nlp.extract import Extractor
+
+    return Extractor(role_ranker=None, sentence_types=None)
+
+
+@pytest.fixture(scope="session")
 def seed_article_signals(extractor):
     import datetime as dt
 

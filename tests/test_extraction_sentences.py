@@ -196,9 +196,8 @@ EXACT = [
     ("Poland downs Russian drones over Lublin region.", {("RUSMIL", "ATTACK", "POL", F, F)}),
     ("Israel intercepted missiles fired by Iran.", {("IRN", "ATTACK", "ISR", F, F)}),
     ("Talks between the two sides brokered by the United States broke down last year.", set()),
-    # (the strikes' target is nowhere in the parse: the role ranker names the side that answers them)
     ("Houthi leaders warned that American strikes would be met with a firm response.",
-     {("YEMHTH", "THREATEN", "USA", F, F), ("USA", "ATTACK", "YEMHTH", F, T)}),
+     {("YEMHTH", "THREATEN", "USA", F, F), ("USA", "ATTACK", "", F, T)}),
     ("The coach praised her team's refusal to surrender.", set()),
     ("Belarus said it had moved additional air-defence units to its southern border with Ukraine.",
      {("BLR", "MOBILIZE", "UKR", F, F)}),
@@ -259,8 +258,8 @@ EXACT = [
                                                                ("NER", "MOBILIZE", "NGA", F, F)}),
     # a headline's "Name: ..." names the speaker
     ("DR Congo: M23 accuses Kinshasa of wrecking the Doha truce", {("CODMTM", "DEMAND", "COD", F, F)}),
-    ("Zelensky: Russia will get an answer every time it hits the ports",  # the ports: the ranker's UKRGOV
-     {("UKRGOV", "THREATEN", "RUS", F, F), ("RUS", "ATTACK", "UKRGOV", F, F)}),
+    ("Zelensky: Russia will get an answer every time it hits the ports",
+     {("UKRGOV", "THREATEN", "RUS", F, F), ("RUS", "ATTACK", "", F, F)}),
     # a noun summing up the clause before it: its subject is the target
     ("The United States stationed a missile system in northern Luzon, a move Beijing condemned as destabilizing.",
      {("USA", "MOBILIZE", "PHL", F, F), ("CHN", "DEMAND", "USA", F, F)}),
@@ -272,8 +271,10 @@ EXACT = [
 
 
 @pytest.fixture(scope="module")
-def exact_results(extractor):
-    return _rows_by_text(extractor, [text for text, _ in EXACT])
+def exact_results(rules_extractor):
+    # what the rules decide, exactly; the trained components after them have their own tests
+    # (tests/test_role_ranker.py, tests/test_sentence_types.py) and retraining them must not move these
+    return _rows_by_text(rules_extractor, [text for text, _ in EXACT])
 
 
 @pytest.mark.parametrize("text,expected", EXACT, ids=[c[0][:40] for c in EXACT])

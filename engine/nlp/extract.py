@@ -29,12 +29,13 @@ from spacy.tokens import Doc
 
 import engine.nlp.actors  # noqa: F401 - registers the spaCy factories
 import engine.nlp.roles  # noqa: F401
+import engine.nlp.sentence_types  # noqa: F401
 import engine.nlp.signals  # noqa: F401
 from engine.ingest import Document, chunked, documents_from_texts
 from engine.nlp.gate import GatedText, SentenceGate
 from engine.nlp.lexicon import load_actors
 from engine.nlp.model import ModelInfo, load_statistical_model
-from engine.paths import ACTORS_FILE, ROLE_RANKER_FILE, SIGNALS_FILE
+from engine.paths import ACTORS_FILE, ROLE_RANKER_FILE, SENTENCE_TYPES_FILE, SIGNALS_FILE
 from engine.schemas import SignalsTable, empty_frame, validate
 
 SIGNAL_COLUMNS = list(SignalsTable.to_schema().columns)
@@ -85,23 +86,30 @@ class Extractor:
     """
 
     def __init__(self, actors_path: str | Path = ACTORS_FILE, signals_path: str | Path = SIGNALS_FILE,
-                 degraded: bool = False, gate: bool = True, role_ranker: str | Path | None = ROLE_RANKER_FILE):
+                 degraded: bool = False, gate: bool = True, role_ranker: str | Path | None = ROLE_RANKER_FILE,
+                 sentence_types: str | Path | None = SENTENCE_TYPES_FILE):
         self.nlp, self.model = load_statistical_model(degraded=degraded)
         if "parser" in self.nlp.pipe_names:
             self.nlp.add_pipe("escalation_paragraphs", before="parser")
         self.nlp.add_pipe("escalation_actors", config={"actors_path": str(actors_path)})
         self.nlp.add_pipe("escalation_signals",
                           config={"signals_path": str(signals_path), "actors_path": str(actors_path)})
-        if role_ranker is not None and not degraded:  # its features come from the parse
+        learned = []  # the trained components after the rules (none in degraded mode: they read the parse)
+        if sentence_types is not None and not degraded:
+            backstop = self.nlp.add_pipe("escalation_sentence_types", config={"model_path": str(sentence_types)})
+            learned.append(f"sentence types {backstop.classifier.describe()}")
+        if role_ranker is not None and not degraded:
             ranker = self.nlp.add_pipe("escalation_roles", config={"model_path": str(role_ranker),
                                                                    "actors_path": str(actors_path)})
-            self.model = dataclasses.replace(self.model, role_ranker=ranker.ranker.describe())
+            learned.append(f"role ranker {ranker.ranker.describe()}")
+        self.model = dataclasses.replace(self.model, learned=", ".join(learned))
         self.actors = load_actors(str(actors_path))
         self.gate = SentenceGate(self.nlp)
         self.gating = gate and not degraded
         # to build it again elsewhere
         self.arguments = (str(actors_path), str(signals_path), degraded, gate,
-                          None if role_ranker is None else str(role_ranker))
+                          None if role_ranker is None else str(role_ranker),
+                          None if sentence_types is None else str(sentence_types))
 
     @property
     def language(self) -> Language:

@@ -45,13 +45,13 @@ class ModelInfo:
     name: str
     version: str
     degraded: bool
-    role_ranker: str = ""  # the learned role ranker the run used (file and sha256), "" for none
+    learned: str = ""  # the trained components the run used after the rules (files and sha256), "" for none
 
     def describe(self) -> str:
         if self.degraded:
             return "DEGRADED MODE: spacy.blank('en') - no tagger, parser or NER; roles and flags are unreliable"
-        ranker = f"; role ranker {self.role_ranker}" if self.role_ranker else "; no role ranker"
-        return f"{self.package} ({self.name} {self.version}){ranker}"
+        learned = f"; {self.learned}" if self.learned else "; rules only"
+        return f"{self.package} ({self.name} {self.version}){learned}"
 
 
 def load_statistical_model(degraded: bool = False) -> tuple[Language, ModelInfo]:

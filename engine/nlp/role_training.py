@@ -78,7 +78,8 @@ def collect(folders: list[Path], extractor=None) -> tuple[list[Example], int]:
     from engine.ingest import Document
     from engine.nlp.extract import Extractor
 
-    extractor = extractor or Extractor(role_ranker=None)
+    # the rules alone: the backstop, trained on these articles too, would add in-sample signals
+    extractor = extractor or Extractor(role_ranker=None, sentence_types=None)
     found: dict[int, dict] = {}
 
     def describe(doc):
@@ -89,7 +90,7 @@ def collect(folders: list[Path], extractor=None) -> tuple[list[Example], int]:
 
     name = "escalation_role_candidates"
     Language.component(name, func=describe)
-    extractor.nlp.add_pipe(name, after="escalation_signals")
+    extractor.nlp.add_pipe(name, last=True)
     examples, n_articles = [], 0
     try:
         for folder in folders:

@@ -29,6 +29,8 @@ if not Doc.has_extension("signals"):
     Doc.set_extension("signals", default=None)
 if not Doc.has_extension("doc_date"):
     Doc.set_extension("doc_date", default=None)
+if not Doc.has_extension("trigger_sentences"):  # sentence indices where a trigger matched, kept or not
+    Doc.set_extension("trigger_sentences", default=None)
 
 SUBORDINATE = ("xcomp", "ccomp", "advcl", "acl", "relcl", "pcomp")
 PLURAL_PRONOUNS = {"they", "them", "their", "theirs"}
@@ -223,6 +225,7 @@ class SignalDetector(SignalFlags):
             chosen.append((self.triggers[trigger_id], span))
         chosen.sort(key=lambda c: c[1].start)
         sent_index = {s.start: i for i, s in enumerate(doc.sents)}
+        doc._.trigger_sentences = {sent_index[span.sent.start] for _, span in chosen}
         signals: list[Signal] = []
         by_sentence: dict[int, list] = {}
         for m in doc._.actor_mentions or []:
