@@ -70,15 +70,17 @@ class SentenceTypes:
         scores = np.asarray(self.model.named_steps["words"].transform(texts) @ weights) + intercepts
         return 1.0 / (1.0 + np.exp(-scores))
 
+    @cached_property
+    def _terms(self) -> np.ndarray:
+        return self.model.named_steps["words"].get_feature_names_out()
+
     def telling_term(self, text: str, signal: str) -> str:
         """The word or word pair of ``text`` that weighs most for ``signal``."""
-        words = self.model.named_steps["words"]
-        weights = self.model.named_steps["types"].estimators_[SIGNAL_TYPES.index(signal)].coef_[0]
-        row = words.transform([text])
+        row = self.model.named_steps["words"].transform([text])
         if row.nnz == 0:
             return ""
-        contributions = row.data * weights[row.indices]
-        return words.get_feature_names_out()[row.indices[int(np.argmax(contributions))]]
+        contributions = row.data * self._weights[0][row.indices, SIGNAL_TYPES.index(signal)]
+        return str(self._terms[row.indices[int(np.argmax(contributions))]])
 
 
 def load_sentence_types(path: str | Path) -> SentenceTypes:
@@ -119,38 +121,38 @@ class SentenceTypeComponent:
         self.detector = detector  # the rules' signal detector: its flags, confidence factors and type table
 
     def __call__(self, doc: Doc) -> Doc:
-        sentences = list(doc.sents)
-        return self._add(doc, sentences, self.classifier.probabilities([s.text for s in sentences]))
+        return next(self.pipe([doc]))
 
     def pipe(self, docs, batch_size: int = 128):
-        """As ``__call__``, with one TF-IDF transform for all sentences of a batch of documents."""
+        """One TF-IDF transform for the unread sentences of a batch of documents."""
         for batch in minibatch(docs, size=batch_size):
-            sentences = [list(doc.sents) for doc in batch]
-            probabilities = self.classifier.probabilities([s.text for sents in sentences for s in sents])
+            unread = [self._unread(doc) for doc in batch]
+            probabilities = self.classifier.probabilities([s.text for sentences in unread for _, s in sentences])
             start = 0
-            for doc, sents in zip(batch, sentences, strict=True):
-                yield self._add(doc, sents, probabilities[start:start + len(sents)])
-                start += len(sents)
+            for doc, sentences in zip(batch, unread, strict=True):
+                yield self._add(doc, sentences, probabilities[start:start + len(sentences)])
+                start += len(sentences)
 
-    def _add(self, doc: Doc, sentences: list[Span], probabilities: np.ndarray) -> Doc:
+    @staticmethod
+    def _unread(doc: Doc) -> list[tuple[int, Span]]:
+        """The sentences (index, span) in which no trigger matched: where one did, the rules have said what
+        is there, or decided that nothing is ("the truce collapsed", "a price war")."""
+        spoken = doc._.trigger_sentences or set()
+        return [(k, sent) for k, sent in enumerate(doc.sents) if k not in spoken]
+
+    def _add(self, doc: Doc, sentences: list[tuple[int, Span]], probabilities: np.ndarray) -> Doc:
         from engine.nlp.signals import Signal
 
-        signals = list(doc._.signals or [])
-        # where the rules matched any trigger they have said what is there, or decided that nothing is
-        # ("the truce collapsed", "a price war"): the classifier only reads the sentences they had no word for
-        spoken = doc._.trigger_sentences or set()
         added = []
-        for k, sent in enumerate(sentences):
-            if k in spoken:
-                continue
+        for (k, sent), row in zip(sentences, probabilities, strict=True):
             for t, signal in enumerate(SIGNAL_TYPES):
-                p = float(probabilities[k, t])
+                p = float(row[t])
                 if p < self.classifier.thresholds[signal]:
                     continue
                 span = term_span(sent, self.classifier.telling_term(sent.text, signal))
                 added.append(self._signal(doc, Signal, sent, k, span, signal, p))
         if added:
-            doc._.signals = sorted(signals + added, key=lambda s: (s.start_char, s.signal))
+            doc._.signals = sorted(list(doc._.signals or []) + added, key=lambda s: (s.start_char, s.signal))
         return doc
 
     def _signal(self, doc: Doc, signal_class, sent: Span, k: int, span: Span, signal: str, p: float):
