@@ -249,6 +249,28 @@ def test_sport_page_with_war_words_yields_no_signal(extractor):
     assert reason.startswith("read as sport/business copy")
 
 
+CAR_PRICE_WAR = (
+    "Korean carmaker opens new front in Mexico's price war\n\n"
+    "MEXICO CITY, June 3 - South Korea's second-largest carmaker cut the price of its small hatchback by 12% on "
+    "Monday, firing the latest shot in a price war that Chinese makers started last year. Dealers in Monterrey "
+    "and Guadalajara said showrooms filled within hours as buyers who had waited for months rushed in. The "
+    "Chinese carmakers answered with an offensive of their own: free servicing for three years and cheaper "
+    "financing at every dealership. Analysts said the battle for the country's buyers would squeeze the "
+    "margins of every automaker in the market. Japanese makers, long the leaders, said they would not follow "
+    "the cuts, and one executive called them a war no one can win. Mexico's industry association "
+    "said deliveries of cars rose 9% in May from a year earlier, with the cheapest sedan and hatchback models "
+    "selling fastest. Unions at the older plants in Puebla warned that the invasion of low-cost imports "
+    "threatens thousands of jobs and asked the government to raise duties on cars built in China.")
+
+
+def test_car_price_war_copy_yields_no_signal(extractor):
+    """Business copy about a price war among carmakers, with "offensive", "invasion" and countries named: no
+    signal and no pair (the car-trade words of ``figurative_copy`` read it as such copy)."""
+    assert len(CAR_PRICE_WAR.split()) >= 150
+    assert _signals(extractor, CAR_PRICE_WAR).empty
+    assert extractor.gate.figurative(extractor.nlp.make_doc(CAR_PRICE_WAR)).startswith("read as sport/business")
+
+
 def test_conflict_news_that_mentions_a_match_is_kept(extractor):
     text = ("Drones hit stadium area in Kharkiv before league match\n\n"
             "Russian drones struck the area around the city's football stadium on Saturday, hours before a league "
