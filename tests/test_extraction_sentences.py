@@ -16,6 +16,8 @@ CASES = [
     # --- THREATEN: active, passive, negated, conditional, reported ---------------------------------
     ("Iran threatened Israel with a harsh response.", [("IRN", "THREATEN", "ISR", F, F)]),
     ("Israel warned Hezbollah on Sunday.", [("ISR", "THREATEN", "LBNHEZ", F, F)]),
+    ("India and Pakistan agreed on May 10 to halt all military action.",
+     [("IND", "DEESCALATE", "PAK", F, F), ("PAK", "DEESCALATE", "IND", F, F)]),
     ("The Houthis warned Saudi Arabia against joining the coalition.", [("YEMHTH", "THREATEN", "SAU", F, F)]),
     ("Russia did not threaten Turkey, the Kremlin said.", [("RUS", "THREATEN", "TUR", T, F)]),
     ("Tehran has never threatened Baghdad.", [("IRN", "THREATEN", "IRQ", T, F)]),
@@ -265,6 +267,8 @@ EXACT = [
      {("USA", "MOBILIZE", "PHL", F, F), ("CHN", "DEMAND", "USA", F, F)}),
     ("Lukashenko said he was ready to sit down and talk about reopening the border, an offer Warsaw rejected.",
      {("BLRGOV", "DEESCALATE", "POL", F, F), ("POL", "DEMAND", "BLRGOV", F, F)}),
+    ("Any incursion will be met with a firm and immediate response, the army chief said.",
+     {("", "THREATEN", "", F, F), ("", "ATTACK", "", F, T)}),
     ("Armenia and Azerbaijan fought two wars over the region.", {("ARM", "ATTACK", "AZE", F, F),
                                                                  ("AZE", "ATTACK", "ARM", F, F)}),
 ]
