@@ -433,3 +433,11 @@ def test_two_sides_that_fought_each_other_borrow_no_earlier_target(extractor):
     table = _signals(extractor, text)
     fought = table[table["trigger"] == "fought"]
     assert {(r.source, r.target) for r in fought.itertuples()} == {("ETH", "ERI"), ("ERI", "ETH")}
+
+
+def test_a_sending_pattern_does_not_run_across_a_clause(rules_extractor):
+    """"sends envoys ... as RSF drones pound ...": the drones belong to the next clause, nothing was sent."""
+    found = _signals(rules_extractor, "Khartoum sends envoys to Jeddah for truce consultations as RSF drones "
+                                      "pound Kadugli")
+    assert "MOBILIZE" not in set(found["signal"])
+    assert ("SDN", "DEESCALATE", "SAU") in set(zip(found["source"], found["signal"], found["target"], strict=True))
