@@ -441,3 +441,12 @@ def test_a_sending_pattern_does_not_run_across_a_clause(rules_extractor):
                                       "pound Kadugli")
     assert "MOBILIZE" not in set(found["signal"])
     assert ("SDN", "DEESCALATE", "SAU") in set(zip(found["source"], found["signal"], found["target"], strict=True))
+
+
+def test_the_group_in_a_city_is_the_group_named_before(rules_extractor):
+    """"the rebels in Doha" after the M23 was named: the M23, where it was, not Qatar's armed groups."""
+    found = _signals(rules_extractor, "The M23 seized Goma in January. Talks between Kinshasa and the rebels in "
+                                      "Doha resumed on Monday.")
+    talks = set(zip(found["source"], found["target"], strict=True)) - {("CODMTM", "COD")}
+    assert not any(code.startswith("QAT") for pair in talks for code in pair)
+    assert ("CODGOV", "CODMTM") in talks or ("COD", "CODMTM") in talks

@@ -221,7 +221,11 @@ class ActorResolver:
         return ActorMention(code, start, role.end, role.root.i, doc[start:role.end].text, "proxy")
 
     def _place_role(self, role: Span, mentions: list[ActorMention]) -> ActorMention | None:
-        """'militias in Iraq' -> IRQUAF: a role noun with an in/from COUNTRY phrase."""
+        """'militias in Iraq' -> IRQUAF: a role noun with an in/from COUNTRY phrase. Not 'the rebels in Doha'
+        once an armed group has been named: the definite noun is that group, the city where it was."""
+        if role.label_.split(":")[1] in ARMED_GROUP_ROLES and _has_determiner(role.root, ("the",)) and any(
+                m.start < role.start and self.kind(m.code) == "group" for m in mentions):
+            return None
         for prep in role.root.children:
             if prep.dep_ == "prep" and prep.lower_ in ("in", "from", "of"):
                 for pobj in prep.children:
