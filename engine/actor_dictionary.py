@@ -39,6 +39,14 @@ class ActorDictionary:
         actor = self.actors.get(code)
         return actor.country if actor else ""
 
+    def side_of(self, code: str) -> str:
+        """The country a code is compared by (pair evaluation, the role ranker's candidates): its country;
+        an international organisation (IGO...) is its own side; a code the dictionary does not know, its
+        first three letters; "" for none."""
+        if not code:
+            return ""
+        return self.country_of(code) or (code if code.startswith("IGO") else code[:3])
+
     def patron_of(self, code: str) -> str:
         actor = self.actors.get(code)
         return actor.proxy_of if actor else ""

@@ -116,9 +116,7 @@ class Predicted:
 
 # ---------------------------------------------------------------------------------- helpers
 def _country(code: str, actors) -> str:
-    if not code:
-        return ""
-    return actors.country_of(code) or (code if code.startswith("IGO") else code[:3])
+    return actors.side_of(code)
 
 
 def _score_sentence(scores: Scores, gold_events: list[dict], predicted: list[Predicted], actors, *,

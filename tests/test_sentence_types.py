@@ -14,8 +14,9 @@ from sklearn.pipeline import Pipeline
 
 from engine.errors import ModelFileError
 from engine.ingest import Document
-from engine.nlp.sentence_types import SIGNAL_TYPES, load_sentence_types, term_span
+from engine.nlp.sentence_types import load_sentence_types, term_span
 from engine.paths import REPO_ROOT, SENTENCE_TYPES_FILE
+from engine.schemas import SIGNAL_TYPES
 
 DEV = REPO_ROOT / "tests" / "data" / "articles" / "dev"
 pytestmark = pytest.mark.xdist_group("sentence_types")

@@ -34,7 +34,7 @@ from sklearn.pipeline import Pipeline
 
 from engine.nlp.roles import (
     FEATURES,
-    HOSTILE,
+    HOSTILE_PAIR_TYPES,
     ROLES,
     THRESHOLD_KEYS,
     Candidate,
@@ -115,7 +115,7 @@ def collect(folders: list[Path], extractor=None) -> tuple[list[Example], int]:
                                             sig.target_basis, found.pop(id(sig)), gold,
                                             (article.id, sig.signal, here)))
                 found.clear()
-                hostile = any(s.signal in HOSTILE and s.source and s.target for s in result.signals)
+                hostile = any(s.signal in HOSTILE_PAIR_TYPES and s.source and s.target for s in result.signals)
                 for ex in examples[len(examples) - len(result.signals):]:
                     ex.hostile_document = hostile
     finally:

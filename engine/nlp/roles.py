@@ -35,16 +35,16 @@ from spacy.tokens import Doc
 
 from engine.errors import ModelFileError
 from engine.nlp.lexicon import ActorDictionary, load_actors
+from engine.schemas import SIGNAL_TYPES
 from engine.skops_files import load_allowed
 
 RANKED_BASES = frozenset({"", "speaker", "launch-point", "nearest", "counterpart", "document-pair", "earlier-event"})
 RULE_BASES = ("parse", "reference", "speaker", "nearest", "counterpart", "earlier-event", "document-pair",
               "launch-point")
-SIGNAL_TYPES = ("THREATEN", "MOBILIZE", "ATTACK", "DEMAND", "DEESCALATE")
 DEPENDENCIES = ("nsubj", "nsubjpass", "dobj", "pobj", "poss", "compound", "amod", "appos", "conj")
 PREPOSITIONS = ("on", "against", "at", "into", "by", "from", "in", "with", "to", "toward", "between")
 ROLES = ("source", "target")
-HOSTILE = ("ATTACK", "THREATEN")
+HOSTILE_PAIR_TYPES = ("ATTACK", "THREATEN")  # the pairs a negative article must not get (issue 10)
 THRESHOLD_KEYS = tuple(f"{role}_{action}" for role in ROLES for action in ("replace", "fill"))
 
 # What a candidate country is scored on, in the order the model takes them. The closest mention in the
@@ -206,10 +206,8 @@ def _excluded(role: str, name: str, mentions: list, k: int, ruled_out: dict[str,
 
 
 def country_of(code: str, actors: ActorDictionary) -> str:
-    """The country an actor code belongs to (what the evaluation compares), "" for none."""
-    if not code:
-        return ""
-    return actors.country_of(code) or (code if code.startswith("IGO") else code[:3])
+    """The country an actor code counts as (what the evaluation compares), "" for none."""
+    return actors.side_of(code)
 
 
 def feature_matrix(found: list[Candidate]) -> np.ndarray:
@@ -251,8 +249,8 @@ class RoleRanker:
         """The signals with guessed or empty roles re-decided (in place); see the module docstring."""
         if not signals:
             return signals
-        hostile = any(s.signal in HOSTILE and s.source and s.target for s in signals)
-        wanted = {n for n, s in enumerate(signals) if (s.signal not in HOSTILE or hostile)
+        hostile = any(s.signal in HOSTILE_PAIR_TYPES and s.source and s.target for s in signals)
+        wanted = {n for n, s in enumerate(signals) if (s.signal not in HOSTILE_PAIR_TYPES or hostile)
                   and (s.source_basis in RANKED_BASES or s.target_basis in RANKED_BASES)}
         if not wanted:
             return signals
@@ -269,7 +267,7 @@ def choose(roles: dict[str, list[Candidate]], current: dict[str, tuple[str, str]
     the rules. The source is decided first; the target never takes the source's country."""
     codes = {role: code for role, (code, _) in current.items()}
     changed = {}
-    if signal in HOSTILE and not hostile_document:
+    if signal in HOSTILE_PAIR_TYPES and not hostile_document:
         return changed  # no hostile pair of the rules' own: do not make the first one (sport, business copy)
     for role in ROLES:
         code, basis = current[role]

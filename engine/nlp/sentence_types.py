@@ -33,9 +33,9 @@ from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
 from engine.errors import ModelFileError
+from engine.schemas import SIGNAL_TYPES
 from engine.skops_files import load_allowed
 
-SIGNAL_TYPES = ("THREATEN", "MOBILIZE", "ATTACK", "DEMAND", "DEESCALATE")
 ALLOWED_TYPES = frozenset({
     "sklearn.pipeline.Pipeline", "sklearn.feature_extraction.text.TfidfVectorizer",
     "sklearn.feature_extraction.text.TfidfTransformer", "sklearn.multioutput.MultiOutputClassifier",
@@ -89,7 +89,7 @@ def load_sentence_types(path: str | Path) -> SentenceTypes:
     stored = load_allowed(path, ALLOWED_TYPES, "run `make train-types`")
     if not isinstance(stored, dict) or set(stored) != {"model", "thresholds", "types"}:
         raise ModelFileError(f"{path}: not a sentence-type classifier (expected model, thresholds and types)")
-    if tuple(stored["types"]) != SIGNAL_TYPES:
+    if list(stored["types"]) != SIGNAL_TYPES:
         raise ModelFileError(f"{path}: its types are not the engine's; retrain it with `make train-types`")
     model = stored["model"]
     if list(getattr(model, "named_steps", [])) != ["words", "types"]:

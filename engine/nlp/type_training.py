@@ -33,8 +33,8 @@ from sklearn.model_selection import GroupKFold
 from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import Pipeline
 
-from engine.nlp.sentence_types import SIGNAL_TYPES
 from engine.paths import REPO_ROOT, SENTENCE_TYPES_FILE
+from engine.schemas import SIGNAL_TYPES
 
 C = 4.0  # inverse regularisation strength of each type's logistic regression
 FOLDS = 5
