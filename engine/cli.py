@@ -436,10 +436,15 @@ def explain(
     for col in ("trigger", "source", "signal", "target", "negated", "hypothetical", "status", "reported_by",
                 "location", "confidence", "pattern"):
         signals.add_column(col)
+    def actor(code: str, basis: str) -> str:  # how it was found, unless read from the parse
+        return "?" if not code else code if basis in ("", "parse") else f"{code} ({basis})"
+
     for s in doc._.signals:
-        signals.add_row(s.trigger, s.source or "?", s.signal, s.target or "?", str(s.negated), str(s.hypothetical),
-                        s.status, s.reported_by, s.location, f"{s.confidence:.2f}", s.pattern_id)
+        signals.add_row(s.trigger, actor(s.source, s.source_basis), s.signal, actor(s.target, s.target_basis),
+                        str(s.negated), str(s.hypothetical), s.status, s.reported_by, s.location,
+                        f"{s.confidence:.2f}", s.pattern_id)
     console.print(signals)
+    console.print(f"Read with {extractor.model.describe()}.")
     if doc._.unknown_actors:
         console.print("Unknown actors: " + ", ".join(f"{t} ({lab})" for t, lab in doc._.unknown_actors))
 

@@ -215,3 +215,15 @@ def test_training_on_a_folder_that_is_not_there_says_so(tmp_path, capsys):
 
     assert main(["--articles", str(tmp_path / "nowhere")]) == 2
     assert "not a folder of labelled articles" in capsys.readouterr().err
+
+
+def test_explain_shows_how_each_actor_was_found_and_the_trained_files():
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+
+    result = CliRunner().invoke(app, ["explain", NIGHT_STRIKES], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert "(ranked)" in result.output  # the ranker's actors say so
+    assert "role ranker role-ranker.skops (sha256 " in result.output
+    assert "sentence types sentence-types.skops (sha256 " in result.output
