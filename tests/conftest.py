@@ -46,6 +46,20 @@ def rules_extractor():
     return Extractor(role_ranker=None, sentence_types=None)
 
 
+@pytest.fixture
+def ten_dev_articles(tmp_path):
+    """A folder with the first ten labelled dev articles (a-d), to train a learned component on quickly."""
+    import shutil
+
+    dev = Path(__file__).parent / "data" / "articles" / "dev"
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for meta in sorted(dev.glob("[abcd]*.yaml"))[:10]:
+        shutil.copy(meta, folder)
+        shutil.copy(meta.with_suffix(".txt"), folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def seed_article_signals(extractor):
     import datetime as dt

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -193,16 +192,11 @@ def test_the_run_names_the_ranker_it_used(extractor, rules_only):
 
 
 # ------------------------------------------------------------------------------------------ training
-def test_training_writes_a_ranker_the_engine_loads(tmp_path, capsys):
+def test_training_writes_a_ranker_the_engine_loads(ten_dev_articles, tmp_path, capsys):
     from engine.nlp.role_training import main
 
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    for meta in sorted(DEV.glob("[abcd]*.yaml"))[:10]:
-        shutil.copy(meta, folder)
-        shutil.copy(meta.with_suffix(".txt"), folder)
     out = tmp_path / "ranker.skops"
-    assert main(["--articles", str(folder), "--out", str(out)]) == 0
+    assert main(["--articles", str(ten_dev_articles), "--out", str(out)]) == 0
     ranker = load_role_ranker(out)
     assert all(0 < v <= 1.1 for v in ranker.thresholds.values())
     card = out.with_suffix(".md").read_text(encoding="utf-8")

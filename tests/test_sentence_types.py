@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 
 import numpy as np
 import pytest
@@ -15,10 +14,9 @@ from sklearn.pipeline import Pipeline
 from engine.errors import ModelFileError
 from engine.ingest import Document
 from engine.nlp.sentence_types import load_sentence_types, term_span
-from engine.paths import REPO_ROOT, SENTENCE_TYPES_FILE
+from engine.paths import SENTENCE_TYPES_FILE
 from engine.schemas import SIGNAL_TYPES
 
-DEV = REPO_ROOT / "tests" / "data" / "articles" / "dev"
 pytestmark = pytest.mark.xdist_group("sentence_types")
 
 # a title-case headline: the parser reads "Strike" as part of a name, so no trigger matches
@@ -75,16 +73,11 @@ def test_term_span_finds_a_word_pair_across_punctuation(extractor):
     assert term_span(sent, "warned again").text == "warned, again"
 
 
-def test_training_writes_a_classifier_the_engine_loads(tmp_path, capsys):
+def test_training_writes_a_classifier_the_engine_loads(ten_dev_articles, tmp_path, capsys):
     from engine.nlp.type_training import main
 
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    for meta in sorted(DEV.glob("[abcd]*.yaml"))[:10]:
-        shutil.copy(meta, folder)
-        shutil.copy(meta.with_suffix(".txt"), folder)
     out = tmp_path / "types.skops"
-    assert main(["--articles", str(folder), "--out", str(out)]) == 0
+    assert main(["--articles", str(ten_dev_articles), "--out", str(out)]) == 0
     classifier = load_sentence_types(out)
     assert all(0.5 <= v <= 1.1 for v in classifier.thresholds.values())
     assert "| macro |" in out.with_suffix(".md").read_text(encoding="utf-8")

@@ -15,23 +15,16 @@ Only the dev articles are used; the frozen articles measure the result (``make e
 
 from __future__ import annotations
 
-import argparse
 import collections
-import datetime as dt
-import hashlib
-import platform
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import sklearn
-import skops
-import skops.io as sio
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 
+from engine.nlp import training
 from engine.nlp.roles import (
     FEATURES,
     HOSTILE_PAIR_TYPES,
@@ -44,7 +37,8 @@ from engine.nlp.roles import (
     country_of,
     feature_matrix,
 )
-from engine.paths import REPO_ROOT, ROLE_RANKER_FILE
+from engine.nlp.training import repo_path, save_with_card
+from engine.paths import ROLE_RANKER_FILE
 
 C = 1.0  # inverse regularisation strength (the default; 0.3-3 moved the cross-validated dyad accuracy < 0.01)
 FOLDS = 5
@@ -229,22 +223,13 @@ def _actors():
 
 
 def save(run: TrainingRun, out: Path, folders: list[Path], command: str) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    sio.dump({"source": run.ranker.source, "target": run.ranker.target, "thresholds": run.ranker.thresholds,
-              "features": list(FEATURES)}, out)
-    digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    card = out.with_suffix(".md")
-    card.write_text(model_card(run, out, folders, command, digest), encoding="utf-8")
-    return card
+    """Write the ranker file and its card (``models/role-ranker.md``)."""
+    stored = {"source": run.ranker.source, "target": run.ranker.target, "thresholds": run.ranker.thresholds,
+              "features": list(FEATURES)}
+    return save_with_card(stored, out, model_card(run, folders), "role ranker", command)
 
 
-def model_card(run: TrainingRun, out: Path, folders: list[Path], command: str, digest: str) -> str:
-    def rel(path: Path) -> str:
-        try:
-            return str(path.resolve().relative_to(REPO_ROOT))
-        except ValueError:
-            return str(path)
-
+def model_card(run: TrainingRun, folders: list[Path]) -> str:
     weights = []
     for role in ROLES:
         logit = run.ranker.scorer(role).named_steps["logit"]
@@ -253,11 +238,7 @@ def model_card(run: TrainingRun, out: Path, folders: list[Path], command: str, d
     rules, ranked = run.rules_cv, run.ranked_cv
     thresholds = ", ".join(f"`{k}` {v:g}" for k, v in run.ranker.thresholds.items())
     weights_text = "\n".join(weights)
-    return f"""# Model card: role ranker
-
-Written by `{command}` on {dt.date.today().isoformat()}; do not edit by hand.
-
-## What it does
+    return f"""## What it does
 A second opinion on the actors of a signal where the rules could only guess (basis `nearest`,
 `counterpart`, `earlier-event`, `document-pair`, `launch-point`, `speaker`) or found none. Roles read
 from the parse or a reference are never changed. See `engine/nlp/roles.py`.
@@ -267,13 +248,11 @@ from the parse or a reference are never changed. See `engine/nlp/roles.py`.
   country on {len(FEATURES)} features (`engine.nlp.roles.FEATURES`).
 - Thresholds (a change needs at least this probability; 1.1 = never):
   {thresholds}.
-- File: `{rel(out)}`, loaded only through skops with an allow-list of types
-  (`engine/skops_files.py`); sha256 `{digest}`.
 - Largest weights:
 {weights_text}
 
 ## Data
-- Training: the labelled articles of {", ".join(f"`{rel(f)}`" for f in folders)} ({run.n_articles}
+- Training: the labelled articles of {", ".join(f"`{repo_path(f)}`" for f in folders)} ({run.n_articles}
   articles, written by us in our own words; labels written before the engine was run on them);
   {run.n_signals} signals extracted by the rules; rows (candidate countries of roles that have a gold
   actor): source {run.n_rows['source']}, target {run.n_rows['target']}.
@@ -289,39 +268,22 @@ from the parse or a reference are never changed. See `engine/nlp/roles.py`.
 ## Limits
 - The rules were written from the same dev articles, so "rules alone" above is in-sample for them;
   the frozen articles measure rules and ranker together on text neither has seen.
-- Trained on {run.n_articles} articles in a handful of house styles; it learns where actors stand in
+- Trained on {run.n_articles} articles in a few dozen house styles; it learns where actors stand in
   those. It ranks only countries the document has named; it cannot name an actor the text does not.
 - A filled role makes a pair where the rules left one side open: such signals carry basis `ranked`
   and a lowered confidence, so a report can weigh or drop them.
-
-## Environment
-python {platform.python_version()}, scikit-learn {sklearn.__version__}, skops {skops.__version__},
-numpy {np.__version__}
 """
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m engine.nlp.role_training", description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=Path, action="append", required=True,
-                        help="folder of labelled articles (*.yaml + *.txt); repeatable")
-    parser.add_argument("--out", type=Path, default=ROLE_RANKER_FILE, help="model file to write")
-    args = parser.parse_args(argv)
-    for folder in args.articles:
-        if not folder.is_dir():
-            print(f"error: {folder}: not a folder of labelled articles", file=sys.stderr)
-            return 2
-    command = "python -m engine.nlp.role_training " + " ".join(f"--articles {f}" for f in args.articles)
-    print(f"extracting and training on {', '.join(map(str, args.articles))} ...", file=sys.stderr)
-    try:
-        run = train(args.articles)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    card = save(run, args.out, args.articles, command)
-    print(f"wrote {args.out} and {card}")
-    print(f"cross-validated dyad accuracy: rules {run.rules_cv[0]:.3f} -> with ranker {run.ranked_cv[0]:.3f}; "
-          f"thresholds {run.ranker.thresholds}")
-    return 0
+    def train_and_save(folders: list[Path], out: Path, command: str) -> str:
+        run = train(folders)
+        save(run, out, folders, command)
+        return (f"cross-validated dyad accuracy: rules {run.rules_cv[0]:.3f} -> with ranker {run.ranked_cv[0]:.3f}; "
+                f"thresholds {run.ranker.thresholds}")
+
+    return training.main(argv, "engine.nlp.role_training", __doc__.splitlines()[0], ROLE_RANKER_FILE,
+                         train_and_save)
 
 
 if __name__ == "__main__":

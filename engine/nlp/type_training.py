@@ -15,25 +15,19 @@ result on the frozen articles.
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
-import hashlib
-import platform
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import sklearn
-import skops
-import skops.io as sio
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import Pipeline
 
-from engine.paths import REPO_ROOT, SENTENCE_TYPES_FILE
+from engine.nlp import training
+from engine.nlp.training import repo_path, save_with_card
+from engine.paths import SENTENCE_TYPES_FILE
 from engine.schemas import SIGNAL_TYPES
 
 C = 4.0  # inverse regularisation strength of each type's logistic regression
@@ -131,21 +125,13 @@ def train(folders: list[Path], extractor=None) -> TrainingRun:
 
 
 def save(run: TrainingRun, out: Path, folders: list[Path], command: str) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    sio.dump({"model": run.model, "thresholds": run.thresholds, "types": list(SIGNAL_TYPES)}, out)
-    digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    card = out.with_suffix(".md")
-    card.write_text(model_card(run, out, folders, command, digest), encoding="utf-8")
-    return card
+    """Write the classifier file and its card (``models/sentence-types.md``)."""
+    stored = {"model": run.model, "thresholds": run.thresholds, "types": list(SIGNAL_TYPES)}
+    return save_with_card(stored, out, model_card(run, folders), "sentence types (recall backstop)",
+                          command)
 
 
-def model_card(run: TrainingRun, out: Path, folders: list[Path], command: str, digest: str) -> str:
-    def rel(path: Path) -> str:
-        try:
-            return str(path.resolve().relative_to(REPO_ROOT))
-        except ValueError:
-            return str(path)
-
+def model_card(run: TrainingRun, folders: list[Path]) -> str:
     words = run.model.named_steps["words"]
     names = words.get_feature_names_out()
     rows, telling = [], []
@@ -159,11 +145,7 @@ def model_card(run: TrainingRun, out: Path, folders: list[Path], command: str, d
     combined_macro = np.mean(list(run.combined_f1.values()))
     sentences = run.sentences
     rows_text, telling_text = "\n".join(rows), "\n".join(telling)
-    return f"""# Model card: sentence types (recall backstop)
-
-Written by `{command}` on {dt.date.today().isoformat()}; do not edit by hand.
-
-## What it does
+    return f"""## What it does
 Adds a signal of a type to a parsed sentence in which no trigger of the rules matched, when the
 classifier's probability clears the type's threshold; the role ranker may then name its actors. See
 `engine/nlp/sentence_types.py`.
@@ -171,13 +153,11 @@ classifier's probability clears the type's threshold; the role ranker may then n
 ## Model
 - scikit-learn `Pipeline`: `TfidfVectorizer` (word 1-2-grams, min_df 2, sublinear tf) into
   `MultiOutputClassifier(LogisticRegression(C={C}, class_weight="balanced"))`, one model per type.
-- File: `{rel(out)}`, loaded only through skops with an allow-list of types
-  (`engine/skops_files.py`); sha256 `{digest}`.
 - Words weighing most per type:
 {telling_text}
 
 ## Data
-- Training: every sentence of the labelled articles of {", ".join(f"`{rel(f)}`" for f in folders)}
+- Training: every sentence of the labelled articles of {", ".join(f"`{repo_path(f)}`" for f in folders)}
   ({sentences.n_articles} articles written by us in our own words, {len(sentences.texts)} sentences,
   {int(sentences.gold.any(axis=1).sum())} with at least one labelled event).
 - The frozen articles (`tests/data/articles/frozen`) are never used here; `make eval` measures the
@@ -198,35 +178,18 @@ Sentence F1 per type, the rules alone and with the classifier's out-of-fold addi
 - It reads words, not grammar: it cannot tell who acted, and a sentence that talks about a type of
   event without one happening ("the risk of an attack") can pass a threshold. Its signals say so
   (`pattern_id` `learned-<type>`, confidence = probability lowered for missing actors).
-
-## Environment
-python {platform.python_version()}, scikit-learn {sklearn.__version__}, skops {skops.__version__},
-numpy {np.__version__}
 """
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m engine.nlp.type_training", description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=Path, action="append", required=True,
-                        help="folder of labelled articles (*.yaml + *.txt); repeatable")
-    parser.add_argument("--out", type=Path, default=SENTENCE_TYPES_FILE, help="model file to write")
-    args = parser.parse_args(argv)
-    for folder in args.articles:
-        if not folder.is_dir():
-            print(f"error: {folder}: not a folder of labelled articles", file=sys.stderr)
-            return 2
-    command = "python -m engine.nlp.type_training " + " ".join(f"--articles {f}" for f in args.articles)
-    print(f"extracting and training on {', '.join(map(str, args.articles))} ...", file=sys.stderr)
-    try:
-        run = train(args.articles)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    card = save(run, args.out, args.articles, command)
-    print(f"wrote {args.out} and {card}")
-    print("cross-validated sentence F1 per type, rules -> with classifier: " + ", ".join(
-        f"{t} {run.rules_f1[t]:.3f} -> {run.combined_f1[t]:.3f}" for t in SIGNAL_TYPES))
-    return 0
+    def train_and_save(folders: list[Path], out: Path, command: str) -> str:
+        run = train(folders)
+        save(run, out, folders, command)
+        return "cross-validated sentence F1 per type, rules -> with classifier: " + ", ".join(
+            f"{t} {run.rules_f1[t]:.3f} -> {run.combined_f1[t]:.3f}" for t in SIGNAL_TYPES)
+
+    return training.main(argv, "engine.nlp.type_training", __doc__.splitlines()[0], SENTENCE_TYPES_FILE,
+                         train_and_save)
 
 
 if __name__ == "__main__":
