@@ -419,11 +419,11 @@ def explain(
 
     config = _config(rules)
     extractor = get_extractor(config.actors_path, config.signals_path)
-    figurative = extractor.gate.figurative(extractor.nlp.make_doc(text))
+    doc = extractor.nlp.make_doc(text)
+    figurative = extractor.gate.figurative(doc)
     if figurative:
         console.print(f"No signals: the text is {figurative}; a run takes none from it.")
         return
-    doc = extractor.nlp.make_doc(text)
     doc._.doc_date = _date_option(date)
     doc = extractor.nlp(doc)
     actors = Table(title="Actors")

@@ -20,9 +20,11 @@ actor mention as source and the next one of another country as target.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -296,13 +298,38 @@ def _check_article(meta: dict, meta_path: Path, text: str) -> list[str]:
     return problems
 
 
+def load_labelled(folder: str | Path) -> list[Article]:
+    """The labelled articles of a folder; ValueError listing every problem when any file has one."""
+    articles, problems = load_articles(folder)
+    if problems:
+        raise ValueError(f"invalid labelled articles in {folder}:\n" + "\n".join(problems))
+    return articles
+
+
+def sentence_of(starts: list[int], char: int) -> int:
+    """The index of the sentence, given a document's sentence start offsets (ascending), that holds the
+    character offset ``char``; 0 before the first."""
+    return max(bisect.bisect_right(starts, char) - 1, 0)
+
+
+def labelled_extractions(folders: Iterable[str | Path], extractor) -> Iterator[tuple[Article, object, Callable]]:
+    """Each labelled article of ``folders`` with the extractor's ``DocumentSignals`` for it and the function
+    from a character offset to its sentence unit (the extractor's own split of the original text)."""
+    from engine.ingest import Document
+
+    for folder in folders:
+        articles = load_labelled(folder)
+        documents = [Document(a.id, a.text, a.date, title=a.title) for a in articles]
+        for article, result in zip(articles, extractor.iter_signals(documents), strict=True):
+            starts = [start for start, _ in result.sentences]
+            yield article, result, lambda char, starts=starts: sentence_of(starts, char)
+
+
 def evaluate_articles(folder: str | Path, extractor=None, name: str | None = None) -> Evaluation:
     from engine.ingest import Document
     from engine.nlp.extract import get_extractor
 
-    articles, problems = load_articles(folder)
-    if problems:
-        raise ValueError("invalid dev articles:\n" + "\n".join(problems))
+    articles = load_labelled(folder)
     extractor = extractor or get_extractor()
     actors = extractor.actors
     vocab = keyword_lemmas()
@@ -319,7 +346,7 @@ def evaluate_articles(folder: str | Path, extractor=None, name: str | None = Non
         n_sentences += len(starts)
 
         def unit(char: int, starts=starts) -> int:
-            return max(i for i, start in enumerate(starts) if start <= char) if char >= starts[0] else 0
+            return sentence_of(starts, char)
 
         gold_by_sent: dict[int, list[dict]] = {}
         for event in art.events:

@@ -182,8 +182,8 @@ def test_no_hostile_pair_is_made_in_a_story_without_one(extractor, rules_only):
     roles = candidates(doc, doc._.signals, rules_only.actors)[0]
     current = {"source": (sig.source, sig.source_basis), "target": (sig.target, sig.target_basis)}
     ranker = extractor.nlp.get_pipe("escalation_roles").ranker
-    assert "target" in choose(roles, current, ranker, rules_only.actors, sig.signal, hostile_document=True)
-    assert choose(roles, current, ranker, rules_only.actors, sig.signal, hostile_document=False) == {}
+    assert "target" in choose(roles, current, ranker, rules_only.actors, sig.signal, hostile=True)
+    assert choose(roles, current, ranker, rules_only.actors, sig.signal, hostile=False) == {}
 
 
 def test_the_run_names_the_ranker_it_used(extractor, rules_only):

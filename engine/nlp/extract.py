@@ -99,8 +99,7 @@ class Extractor:
             backstop = self.nlp.add_pipe("escalation_sentence_types", config={"model_path": str(sentence_types)})
             learned.append(f"sentence types {backstop.classifier.describe()}")
         if role_ranker is not None and not degraded:
-            ranker = self.nlp.add_pipe("escalation_roles", config={"model_path": str(role_ranker),
-                                                                   "actors_path": str(actors_path)})
+            ranker = self.nlp.add_pipe("escalation_roles", config={"model_path": str(role_ranker)})
             learned.append(f"role ranker {ranker.ranker.describe()}")
         self.model = dataclasses.replace(self.model, learned=", ".join(learned))
         self.actors = load_actors(str(actors_path))

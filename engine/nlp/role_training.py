@@ -27,15 +27,14 @@ from sklearn.pipeline import Pipeline
 from engine.nlp import training
 from engine.nlp.roles import (
     FEATURES,
-    HOSTILE_PAIR_TYPES,
     ROLES,
     THRESHOLD_KEYS,
     Candidate,
     RoleRanker,
     candidates,
     choose,
-    country_of,
     feature_matrix,
+    hostile_document,
 )
 from engine.nlp.training import repo_path, save_with_card
 from engine.paths import ROLE_RANKER_FILE
@@ -60,20 +59,16 @@ class Example:
     roles: dict[str, list[Candidate]]
     gold: list[dict]  # labelled events of the same type in the same sentence
     gold_key: tuple  # (article, type, sentence): signals sharing it are compared with the same events
-    hostile_document: bool = True  # the rules found an ATTACK or THREATEN pair in the article
+    hostile_document: bool  # the rules found an ATTACK or THREATEN pair in the article
 
 
-def collect(folders: list[Path], extractor=None) -> tuple[list[Example], int]:
-    """Every signal the rules find in the labelled articles of ``folders``, with candidates and gold; and the
-    number of articles read."""
+def collect(folders: list[Path], extractor) -> tuple[list[Example], int]:
+    """Every signal ``extractor`` finds in the labelled articles of ``folders``, with candidates and gold; and
+    the number of articles read."""
     from spacy.language import Language
 
-    from engine.evaluation import load_articles
-    from engine.ingest import Document
-    from engine.nlp.extract import Extractor
+    from engine.evaluation import labelled_extractions
 
-    # the rules alone: the backstop, trained on these articles too, would add in-sample signals
-    extractor = extractor or Extractor(role_ranker=None, sentence_types=None)
     found: dict[int, dict] = {}
 
     def describe(doc):
@@ -87,31 +82,19 @@ def collect(folders: list[Path], extractor=None) -> tuple[list[Example], int]:
     extractor.nlp.add_pipe(name, last=True)
     examples, n_articles = [], 0
     try:
-        for folder in folders:
-            articles, problems = load_articles(folder)
-            if problems:
-                raise ValueError("invalid articles:\n" + "\n".join(problems))
-            documents = [Document(a.id, a.text, a.date, title=a.title) for a in articles]
-            n_articles += len(articles)
-            for article, result in zip(articles, extractor.iter_signals(documents), strict=True):
-                starts = [start for start, _ in result.sentences]
-
-                def unit(char: int, starts=starts) -> int:
-                    return max(i for i, start in enumerate(starts) if start <= char) if char >= starts[0] else 0
-
-                gold_by_sentence = collections.defaultdict(list)
-                for event in article.events:
-                    gold_by_sentence[unit(event["start"])].append(event)
-                for sig in result.signals:
-                    here = unit(sig.start_char)
-                    gold = [e for e in gold_by_sentence[here] if e["signal"] == sig.signal]
-                    examples.append(Example(article.id, sig.signal, sig.source, sig.target, sig.source_basis,
-                                            sig.target_basis, found.pop(id(sig)), gold,
-                                            (article.id, sig.signal, here)))
-                found.clear()
-                hostile = any(s.signal in HOSTILE_PAIR_TYPES and s.source and s.target for s in result.signals)
-                for ex in examples[len(examples) - len(result.signals):]:
-                    ex.hostile_document = hostile
+        for article, result, unit in labelled_extractions(folders, extractor):
+            n_articles += 1
+            gold_by_sentence = collections.defaultdict(list)
+            for event in article.events:
+                gold_by_sentence[unit(event["start"])].append(event)
+            hostile = hostile_document(result.signals)
+            for sig in result.signals:
+                here = unit(sig.start_char)
+                gold = [e for e in gold_by_sentence[here] if e["signal"] == sig.signal]
+                examples.append(Example(article.id, sig.signal, sig.source, sig.target, sig.source_basis,
+                                        sig.target_basis, found.pop(id(sig)), gold, (article.id, sig.signal, here),
+                                        hostile))
+            found.clear()
     finally:
         extractor.nlp.remove_pipe(name)
     return examples, n_articles
@@ -120,7 +103,7 @@ def collect(folders: list[Path], extractor=None) -> tuple[list[Example], int]:
 def training_rows(examples: list[Example], role: str, actors) -> tuple[np.ndarray, np.ndarray]:
     matrices, labels = [], []
     for ex in examples:
-        golds = {country_of(e.get(role) or "", actors) for e in ex.gold} - {""}
+        golds = {actors.side_of(e.get(role) or "") for e in ex.gold} - {""}
         if not golds or not ex.roles[role]:
             continue
         matrices.append(feature_matrix(ex.roles[role]))
@@ -156,12 +139,12 @@ def dyad_accuracy(examples: list[Example], pairs: list[tuple[str, str]], actors)
     gold: dict[tuple, list[dict]] = {}
     for ex, pair in zip(examples, pairs, strict=True):
         if ex.gold:
-            by_key[ex.gold_key].append((country_of(pair[0], actors), country_of(pair[1], actors)))
+            by_key[ex.gold_key].append((actors.side_of(pair[0]), actors.side_of(pair[1])))
             gold[ex.gold_key] = ex.gold
     right = checked = 0
     for key, found in by_key.items():
         for event in gold[key]:
-            pair = (country_of(event.get("source") or "", actors), country_of(event.get("target") or "", actors))
+            pair = (actors.side_of(event.get("source") or ""), actors.side_of(event.get("target") or ""))
             if pair[0] and pair[1]:
                 checked += 1
                 right += pair in found
@@ -183,8 +166,12 @@ class TrainingRun:
 
 
 def train(folders: list[Path], extractor=None) -> TrainingRun:
+    from engine.nlp.extract import Extractor
+
+    # the rules alone: the backstop, trained on these articles too, would add in-sample signals
+    extractor = extractor or Extractor(role_ranker=None, sentence_types=None)
     examples, n_articles = collect(folders, extractor)
-    actors = (extractor.actors if extractor is not None else _actors())
+    actors = extractor.actors
     articles = [ex.article for ex in examples]
     folds = []
     for train_idx, test_idx in GroupKFold(FOLDS).split(examples, groups=articles):
@@ -213,13 +200,6 @@ def train(folders: list[Path], extractor=None) -> TrainingRun:
     n_rows = {role: len(training_rows(examples, role, actors)[1]) for role in ROLES}
     return TrainingRun(RoleRanker(scorers["source"], scorers["target"], thresholds),
                        n_articles, len(examples), n_rows, rules_cv, best)
-
-
-def _actors():
-    from engine.nlp.lexicon import load_actors
-    from engine.paths import ACTORS_FILE
-
-    return load_actors(str(ACTORS_FILE))
 
 
 def save(run: TrainingRun, out: Path, folders: list[Path], command: str) -> Path:

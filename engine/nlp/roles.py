@@ -34,7 +34,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from engine.errors import ModelFileError
-from engine.nlp.lexicon import ActorDictionary, load_actors
+from engine.nlp.lexicon import ActorDictionary
+from engine.nlp.signals import one_per_event
 from engine.schemas import SIGNAL_TYPES
 from engine.skops_files import load_allowed
 
@@ -94,9 +95,8 @@ def candidates(doc: Doc, signals: list, actors: ActorDictionary,
     sentences = list(doc.sents)
     sentence_of = {s.start: i for i, s in enumerate(sentences)}
     mentions = [(m, sentence_of[doc[m.head].sent.start]) for m in doc._.actor_mentions or []]
-
-    def country(code: str) -> str:
-        return country_of(code, actors)
+    mention_country = {id(m): actors.side_of(m.code) for m, _ in mentions}
+    country = actors.side_of
 
     out = []
     for n, sig in enumerate(signals):
@@ -109,8 +109,8 @@ def candidates(doc: Doc, signals: list, actors: ActorDictionary,
         previous = [p for p in signals[:n] if p.sent_index <= k]
         named: dict[str, list] = {}
         for m, s in mentions:
-            if s <= k and country(m.code):
-                named.setdefault(country(m.code), []).append((m, s))
+            if s <= k and mention_country[id(m)]:
+                named.setdefault(mention_country[id(m)], []).append((m, s))
         for code in [c for p in previous for c in (p.source, p.target)] + [sig.source, sig.target]:
             if country(code):
                 named.setdefault(country(code), [])
@@ -205,9 +205,15 @@ def _excluded(role: str, name: str, mentions: list, k: int, ruled_out: dict[str,
     return role == "target" and bool(inside) and all(m.head in ruled_out["describing"] for m in inside)
 
 
-def country_of(code: str, actors: ActorDictionary) -> str:
-    """The country an actor code counts as (what the evaluation compares), "" for none."""
-    return actors.side_of(code)
+def hostile_document(signals: list) -> bool:
+    """Did the rules find an ATTACK or THREATEN with both actors in the document?"""
+    return any(s.signal in HOSTILE_PAIR_TYPES and s.source and s.target for s in signals)
+
+
+def askable(signal: str, hostile: bool) -> bool:
+    """May the ranker change this signal's roles? Not an ATTACK or THREATEN in a document the rules found no
+    hostile pair in: it would make the first one (sport, business copy that borrows war words)."""
+    return hostile or signal not in HOSTILE_PAIR_TYPES
 
 
 def feature_matrix(found: list[Candidate]) -> np.ndarray:
@@ -249,8 +255,8 @@ class RoleRanker:
         """The signals with guessed or empty roles re-decided (in place); see the module docstring."""
         if not signals:
             return signals
-        hostile = any(s.signal in HOSTILE_PAIR_TYPES and s.source and s.target for s in signals)
-        wanted = {n for n, s in enumerate(signals) if (s.signal not in HOSTILE_PAIR_TYPES or hostile)
+        hostile = hostile_document(signals)
+        wanted = {n for n, s in enumerate(signals) if askable(s.signal, hostile)
                   and (s.source_basis in RANKED_BASES or s.target_basis in RANKED_BASES)}
         if not wanted:
             return signals
@@ -262,22 +268,22 @@ class RoleRanker:
 
 
 def choose(roles: dict[str, list[Candidate]], current: dict[str, tuple[str, str]], ranker: RoleRanker,
-           actors: ActorDictionary, signal: str, hostile_document: bool) -> dict[str, Candidate]:
+           actors: ActorDictionary, signal: str, hostile: bool) -> dict[str, Candidate]:
     """The roles to change and their new fillers, given each role's candidates and its (code, basis) from
     the rules. The source is decided first; the target never takes the source's country."""
     codes = {role: code for role, (code, _) in current.items()}
     changed = {}
-    if signal in HOSTILE_PAIR_TYPES and not hostile_document:
-        return changed  # no hostile pair of the rules' own: do not make the first one (sport, business copy)
+    if not askable(signal, hostile):
+        return changed
     for role in ROLES:
         code, basis = current[role]
         found = roles[role]
         if basis not in RANKED_BASES or not found:
             continue
-        other = country_of(codes["target" if role == "source" else "source"], actors)
+        other = actors.side_of(codes["target" if role == "source" else "source"])
         scores = ranker.probabilities(role, feature_matrix(found))
         best = next((i for i in np.argsort(-scores, kind="stable") if found[i].country != other), None)
-        if best is None or found[best].country == country_of(code, actors):
+        if best is None or found[best].country == actors.side_of(code):
             continue
         if scores[best] >= ranker.thresholds[f"{role}_{'replace' if code else 'fill'}"]:
             changed[role] = found[best]
@@ -328,19 +334,16 @@ class RoleRankerComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         if doc._.signals:
-            from engine.nlp.signals import one_per_event
-
             # a re-decided role can make two signals of one sentence name the same event
             doc._.signals = one_per_event(self.ranker.rerank(doc, doc._.signals, self.actors, self.confidence))
         return doc
 
 
-@Language.factory("escalation_roles", default_config={"model_path": "", "actors_path": ""},
+@Language.factory("escalation_roles", default_config={"model_path": ""},
                   assigns=["doc._.signals"],
                   requires=["doc._.signals", "doc._.actor_mentions", "token.dep", "doc.sents"])
-def make_role_ranker(nlp: Language, name: str, model_path: str, actors_path: str) -> RoleRankerComponent:
-    from engine.paths import ACTORS_FILE, ROLE_RANKER_FILE
+def make_role_ranker(nlp: Language, name: str, model_path: str) -> RoleRankerComponent:
+    from engine.paths import ROLE_RANKER_FILE
 
-    signals = nlp.get_pipe("escalation_signals")
-    return RoleRankerComponent(load_role_ranker(model_path or ROLE_RANKER_FILE),
-                               load_actors(actors_path or str(ACTORS_FILE)), signals.conf)
+    detector = nlp.get_pipe("escalation_signals")  # the rules' dictionary and confidence factors
+    return RoleRankerComponent(load_role_ranker(model_path or ROLE_RANKER_FILE), detector.actors, detector.conf)

@@ -33,6 +33,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
 from engine.errors import ModelFileError
+from engine.nlp.signals import Signal
 from engine.schemas import SIGNAL_TYPES
 from engine.skops_files import load_allowed
 
@@ -141,8 +142,6 @@ class SentenceTypeComponent:
         return [(k, sent) for k, sent in enumerate(doc.sents) if k not in spoken]
 
     def _add(self, doc: Doc, sentences: list[tuple[int, Span]], probabilities: np.ndarray) -> Doc:
-        from engine.nlp.signals import Signal
-
         added = []
         for (k, sent), row in zip(sentences, probabilities, strict=True):
             for t, signal in enumerate(SIGNAL_TYPES):
@@ -150,12 +149,12 @@ class SentenceTypeComponent:
                 if p < self.classifier.thresholds[signal]:
                     continue
                 span = term_span(sent, self.classifier.telling_term(sent.text, signal))
-                added.append(self._signal(doc, Signal, sent, k, span, signal, p))
+                added.append(self._signal(doc, sent, k, span, signal, p))
         if added:
             doc._.signals = sorted(list(doc._.signals or []) + added, key=lambda s: (s.start_char, s.signal))
         return doc
 
-    def _signal(self, doc: Doc, signal_class, sent: Span, k: int, span: Span, signal: str, p: float):
+    def _signal(self, doc: Doc, sent: Span, k: int, span: Span, signal: str, p: float) -> Signal:
         detector = self.detector
         head = span.root
         kind = detector.lexicon.types.get(signal, {})
@@ -163,7 +162,7 @@ class SentenceTypeComponent:
         conf = detector.conf
         hypothetical = detector._hypothetical_threat(head, span) if signal == "THREATEN" \
             else detector._hypothetical(head, span)
-        return signal_class(
+        return Signal(
             signal=signal, cameo=str(kind.get("cameo", "")) or "0", intensity=float(kind.get("intensity", 0.5)),
             confidence=round(p * conf["no_source"] * conf["no_target"], 4), pattern_id=f"learned-{signal.lower()}",
             trigger=span.text, start_char=span.start_char, end_char=span.end_char, sent_index=k,

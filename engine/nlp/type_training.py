@@ -55,31 +55,20 @@ class Sentences:
 
 
 def collect(folders: list[Path], extractor=None) -> Sentences:
-    from engine.evaluation import load_articles
-    from engine.ingest import Document
+    from engine.evaluation import labelled_extractions
     from engine.nlp.extract import Extractor
 
     extractor = extractor or Extractor(role_ranker=None, sentence_types=None)
     texts, articles, gold, rules, n_articles = [], [], [], [], 0
-    for folder in folders:
-        found, problems = load_articles(folder)
-        if problems:
-            raise ValueError("invalid articles:\n" + "\n".join(problems))
-        n_articles += len(found)
-        documents = [Document(a.id, a.text, a.date, title=a.title) for a in found]
-        for article, result in zip(found, extractor.iter_signals(documents), strict=True):
-            starts = [start for start, _ in result.sentences]
-
-            def unit(char: int, starts=starts) -> int:
-                return max(i for i, start in enumerate(starts) if start <= char) if char >= starts[0] else 0
-
-            labelled = {(unit(e["start"]), e["signal"]) for e in article.events}
-            extracted = {(unit(s.start_char), s.signal) for s in result.signals}
-            for k, (start, end) in enumerate(result.sentences):
-                texts.append(article.text[start:end])
-                articles.append(article.id)
-                gold.append([(k, t) in labelled for t in SIGNAL_TYPES])
-                rules.append([(k, t) in extracted for t in SIGNAL_TYPES])
+    for article, result, unit in labelled_extractions(folders, extractor):
+        n_articles += 1
+        labelled = {(unit(e["start"]), e["signal"]) for e in article.events}
+        extracted = {(unit(s.start_char), s.signal) for s in result.signals}
+        for k, (start, end) in enumerate(result.sentences):
+            texts.append(article.text[start:end])
+            articles.append(article.id)
+            gold.append([(k, t) in labelled for t in SIGNAL_TYPES])
+            rules.append([(k, t) in extracted for t in SIGNAL_TYPES])
     return Sentences(texts, articles, np.array(gold, dtype=bool), np.array(rules, dtype=bool), n_articles)
 
 
